@@ -1,0 +1,146 @@
+"""A batch of records on its way to the store, deduplicated as records arrive.
+
+Both the sequential ingest path and the parallel workers collect records here, so a
+record is deduplicated and an account merged the same way whichever path read it.
+Deduplicating here (a dict lookup per record) keeps the store's SQL simple and fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from limelight.records import ACCOUNT_FIELDS, Account, Deletion, Post, Reject
+from limelight.store import records_to_table
+
+__all__ = ["Batch", "merge_snapshots"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Batch:
+    """Records waiting for the next transaction.
+
+    A post or deletion whose key the batch already holds counts as a duplicate (its URLs,
+    hashtags, mentions and media are added to the one kept); an account seen twice is
+    merged the way the store merges snapshots.
+    """
+
+    __slots__ = (
+        "account_snapshots",
+        "accounts",
+        "deletions",
+        "n",
+        "post_dups",
+        "post_keys",
+        "posts",
+        "rejects",
+    )
+
+    def __init__(self) -> None:
+        self.posts: list[Post] = []
+        self.post_keys: dict[tuple[str, str], Post] = {}
+        self.post_dups = 0
+        self.accounts: dict[tuple[str, str], Account] = {}
+        self.deletions: dict[tuple[str, str], Deletion] = {}
+        self.rejects: list[Reject] = []
+        self.account_snapshots = 0
+        self.n = 0
+
+    def add(self, rec: Post | Account | Deletion | Reject) -> int:
+        """Add one record; return the batch's size as compared with the batch size."""
+        if isinstance(rec, Post):
+            key = (rec.platform, rec.post_id)
+            kept = self.post_keys.get(key)
+            if kept is None:
+                self.post_keys[key] = rec
+                self.posts.append(rec)
+            else:
+                self.post_dups += 1
+                _merge_entities(kept, rec)
+        elif isinstance(rec, Account):
+            akey = (rec.platform, rec.account_id)
+            self.account_snapshots += 1
+            old = self.accounts.get(akey)
+            self.accounts[akey] = rec if old is None else merge_snapshots(old, rec)
+        elif isinstance(rec, Deletion):
+            dkey = (rec.platform, rec.post_id)
+            if dkey in self.deletions:
+                self.post_dups += 1
+            else:
+                self.deletions[dkey] = rec
+        else:
+            self.rejects.append(rec)
+        self.n += 1
+        # A batch is full when it holds batch_size posts (or account snapshots, for files
+        # of profiles only); accounts ride along with the posts they came with.
+        return max(self.n - self.account_snapshots, self.account_snapshots)
+
+    def __bool__(self) -> bool:
+        return self.n > 0
+
+    @property
+    def read(self) -> int:
+        """Records that count as read: posts (duplicates included), deletions, rejects."""
+        return self.n - self.account_snapshots
+
+    def tables(self) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+        """The batch as Arrow tables in the store's schemas: posts, accounts, deletions,
+        rejects."""
+        return (
+            records_to_table(self.posts, "posts"),
+            records_to_table(list(self.accounts.values()), "accounts"),
+            records_to_table(list(self.deletions.values()), "deletions"),
+            records_to_table(self.rejects, "rejects"),
+        )
+
+    def clear(self) -> None:
+        """Empty the batch after it was written."""
+        self.posts, self.post_keys, self.post_dups = [], {}, 0
+        self.accounts, self.deletions, self.rejects = {}, {}, []
+        self.account_snapshots = self.n = 0
+
+
+def _merge_entities(kept: Post, dup: Post) -> None:
+    """Add a duplicate's URLs, hashtags, mentions and media to the post kept.
+
+    Long-format sources give one entity per row; scalars stay first-seen.
+    """
+    for name in ("urls", "hashtags", "mentions", "media"):
+        extra = getattr(dup, name)
+        if extra:
+            have = getattr(kept, name)
+            for item in extra:
+                if item not in have:
+                    have.append(item)
+
+
+def merge_snapshots(a: Account, b: Account) -> Account:
+    """Merge two snapshots of one account: per field, the newer one's non-null value wins.
+
+    On equal times the later snapshot (``b``) is the newer, as in the store.
+    """
+    if (b.seen_at or _EPOCH) >= (a.seen_at or _EPOCH):
+        _fill_missing(b, a)
+        return b
+    _fill_missing(a, b)
+    return a
+
+
+def _make_filler() -> Callable[[Account, Account], None]:
+    # Generated like dataclasses generate __init__: plain attribute code is several times
+    # faster than a getattr/setattr loop, and ingest merges an account per repeated author.
+    body = "\n".join(
+        f"    if newer.{n} is None:\n        newer.{n} = older.{n}" for n in ACCOUNT_FIELDS
+    )
+    namespace: dict[str, Any] = {}
+    exec(f"def fill(newer, older):\n{body}\n", namespace)
+    fill: Callable[[Account, Account], None] = namespace["fill"]
+    fill.__doc__ = "Fill the newer snapshot's missing fields from the older one."
+    return fill
+
+
+_fill_missing = _make_filler()

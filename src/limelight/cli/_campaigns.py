@@ -1,0 +1,123 @@
+"""`limelight campaigns`: find coordinated campaigns in a store and report or export them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.table import Table
+
+from limelight.cli._common import DbOption, console, err_console, handle_errors
+from limelight.errors import InputError
+from limelight.store import Database
+
+__all__ = ["register"]
+
+_OUT_HELP = (
+    "Write the campaigns to FILE: .json for everything (members and evidence), "
+    ".csv for one row per flagged account (account_id,campaign_id,score). "
+    "Without it, print a ranked summary."
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `campaigns` command to the app."""
+    app.command("campaigns")(campaigns)
+
+
+@handle_errors
+def campaigns(
+    db: DbOption = Path("limelight.duckdb"),
+    out: Annotated[Path | None, typer.Option("--out", help=_OUT_HELP, dir_okay=False)] = None,
+    behaviour: Annotated[
+        list[str] | None,
+        typer.Option("--behaviour", "-b", help="Use only this behaviour (repeatable)."),
+    ] = None,
+    alpha: Annotated[
+        float, typer.Option(help="False discovery rate for co-action edges.", min=1e-12, max=0.5)
+    ] = 0.01,
+    min_accounts: Annotated[int, typer.Option(help="Smallest campaign reported.", min=2)] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed for Leiden clustering.")] = 0,
+) -> None:
+    """Find groups of accounts that act together far beyond chance, with the evidence.
+
+    Runs every co-action behaviour (co-repost, co-url, co-text, ...), tests each pair of
+    accounts against chance, clusters the significant pairs with Leiden and writes the
+    tables campaigns, campaign_members and campaign_evidence to the store.
+    """
+    from limelight.detect.coordination._campaigns import find_campaigns
+
+    suffix = out.suffix.lower() if out else ""
+    if out is not None and suffix not in (".json", ".csv"):
+        raise InputError(f"{out}: unknown output type {suffix or '(none)'}; use .json or .csv")
+    if not db.exists():
+        raise InputError(f"{db}: no such database; create it with `limelight ingest FILE --db {db}`")
+    with Database(db) as store:
+        result = find_campaigns(
+            store,
+            behaviour or None,
+            alpha=alpha,
+            min_accounts=min_accounts,
+            random_state=seed,
+        )
+    flagged = result.members.num_rows
+    if out is None:
+        _print_summary(result.campaigns.to_pylist())
+        return
+    if suffix == ".json":
+        out.write_bytes(orjson.dumps(_report(result), option=orjson.OPT_INDENT_2))
+    else:
+        with out.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["account_id", "campaign_id", "score"])
+            for m in result.members.to_pylist():
+                writer.writerow([m["account_id"], m["campaign_id"], f"{m['score']:.3f}"])
+    err_console.print(
+        f"wrote {result.campaigns.num_rows} campaigns ({flagged} accounts) to {out}",
+        highlight=False,
+    )
+
+
+def _report(result: Any) -> dict[str, Any]:
+    """The full JSON document: settings, then each campaign with its members and evidence."""
+    members: dict[str, list[dict[str, Any]]] = {}
+    for m in result.members.to_pylist():
+        members.setdefault(m.pop("campaign_id"), []).append(m)
+    evidence: dict[str, list[dict[str, Any]]] = {}
+    for e in result.evidence.to_pylist():
+        evidence.setdefault(e.pop("campaign_id"), []).append(e)
+    found = []
+    for c in result.campaigns.to_pylist():
+        c["members"] = members.get(c["campaign_id"], [])
+        c["evidence"] = evidence.get(c["campaign_id"], [])
+        found.append(c)
+    return {"params": result.params, "campaigns": found}
+
+
+def _print_summary(rows: list[dict[str, Any]]) -> None:
+    """A ranked table of campaigns, strongest first."""
+    if not rows:
+        console.print("no campaigns found: no group of accounts co-acts beyond chance")
+        return
+    table = Table(title=f"{len(rows)} candidate campaigns, strongest first")
+    for name, justify in (
+        ("#", "right"), ("campaign", "left"), ("accounts", "right"), ("score", "right"),
+        ("behaviours", "left"), ("from", "left"), ("to", "left"), ("top item", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for c in rows:
+        top = c["top_items"][0] if c["top_items"] else ""
+        table.add_row(
+            str(c["rank"]),
+            c["campaign_id"],
+            str(c["n_accounts"]),
+            f"{c['score']:.1f}",
+            ", ".join(c["behaviours"]),
+            f"{c['first_at']:%Y-%m-%d %H:%M}" if c["first_at"] else "",
+            f"{c['last_at']:%Y-%m-%d %H:%M}" if c["last_at"] else "",
+            top if len(top) <= 60 else top[:57] + "...",
+        )
+    console.print(table)

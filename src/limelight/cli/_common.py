@@ -1,0 +1,59 @@
+"""What every command shares: the --db option, error handling, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+
+from limelight.errors import LimelightError
+
+__all__ = ["DbOption", "console", "err_console", "handle_errors", "print_json"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+err_console = Console(stderr=True)
+
+DbOption = Annotated[
+    Path,
+    typer.Option(
+        "--db",
+        help="The DuckDB store file (created if missing).",
+        envvar="LIMELIGHT_DB",
+        dir_okay=False,
+    ),
+]
+
+
+def handle_errors(func: F) -> F:
+    """Turn a LimelightError into one line on stderr and its exit code, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LimelightError as exc:
+            err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print(
+                "interrupted: the store holds every batch written before the interrupt; "
+                "run the same command again to finish",
+                soft_wrap=True,
+            )
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(value: Any) -> None:
+    """Write one JSON document to stdout (bypassing Rich, so it stays machine-readable)."""
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,1 @@
+"""Detectors: independent functions over the store that return signals with evidence."""

@@ -1,0 +1,138 @@
+"""Additive models: a sum of one step function per feature, read from boosted stumps.
+
+Gradient boosting restricted to one split per tree learns a generalized additive model
+(each tree touches one feature). Summing the trees feature by feature gives, for every
+feature, a step function over its thresholds plus a value for "missing". That form
+
+- predicts with one ``searchsorted`` per feature (hundreds of thousands of accounts a
+  second, no LightGBM needed at scoring time),
+- explains exactly: an account's log-odds is the intercept plus one contribution per
+  feature, so every reason is a real term of the score,
+- stores as plain JSON numbers (no pickle, nothing tied to a library version),
+- and tends to carry across data sets better than deep interactions do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["AdditiveModel", "from_lightgbm_dump"]
+
+
+@dataclass(slots=True)
+class AdditiveModel:
+    """Log-odds = ``intercept`` + sum over features of ``shape_f(x_f)``.
+
+    ``columns[k]`` is the index of the k-th used feature in the full feature matrix;
+    ``thresholds[k]`` are ascending split points and ``values[k]`` the step values
+    (one more than thresholds: bin j holds x <= thresholds[j], the last bin x above all);
+    ``nan_values[k]`` is the value for a missing x. Shapes are centred on the training
+    data, so a contribution says how far this value moves an account from the average.
+    """
+
+    names: list[str]
+    columns: list[int]
+    thresholds: list[np.ndarray]
+    values: list[np.ndarray]
+    nan_values: list[float]
+    intercept: float
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """The (rows x used features) matrix of log-odds contributions."""
+        out = np.empty((x.shape[0], len(self.columns)), dtype=np.float64)
+        for k, col in enumerate(self.columns):
+            v = x[:, col]
+            idx = np.searchsorted(self.thresholds[k], v, side="left")
+            term = self.values[k][idx]
+            out[:, k] = np.where(np.isnan(v), self.nan_values[k], term)
+        return out
+
+    def decision_function(self, x: np.ndarray) -> np.ndarray:
+        """Log-odds of each row."""
+        return self.intercept + self.contributions(x).sum(axis=1)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain-JSON form (rounded to 6 decimals; the shapes are coarse anyway)."""
+        return {
+            "intercept": round(float(self.intercept), 6),
+            "features": [
+                {
+                    "name": name,
+                    "thresholds": [float(t) for t in thr],
+                    "values": [round(float(v), 6) for v in val],
+                    "nan_value": round(float(nan), 6),
+                }
+                for name, thr, val, nan in zip(
+                    self.names, self.thresholds, self.values, self.nan_values, strict=True
+                )
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], feature_names: tuple[str, ...]) -> AdditiveModel:
+        """Rebuild from ``to_json`` output against the current feature list."""
+        index = {name: i for i, name in enumerate(feature_names)}
+        feats = data["features"]
+        return cls(
+            names=[f["name"] for f in feats],
+            columns=[index[f["name"]] for f in feats],
+            thresholds=[np.asarray(f["thresholds"], dtype=np.float64) for f in feats],
+            values=[np.asarray(f["values"], dtype=np.float64) for f in feats],
+            nan_values=[float(f["nan_value"]) for f in feats],
+            intercept=float(data["intercept"]),
+        )
+
+
+def _leaf(node: dict[str, Any]) -> float:
+    if "leaf_value" not in node:
+        raise ValueError("not a stump: a tree has more than one split")
+    return float(node["leaf_value"])
+
+
+def from_lightgbm_dump(
+    dump: dict[str, Any], feature_names: tuple[str, ...], x_train: np.ndarray
+) -> AdditiveModel:
+    """Turn ``Booster.dump_model()`` of a stumps-only model into an AdditiveModel.
+
+    Missing values follow LightGBM's rules: with missing type ``NaN`` a NaN goes the
+    default side; with ``None`` it is treated as 0. ``x_train`` centres the shapes.
+    """
+    stumps: dict[int, list[tuple[float, float, float, float]]] = {}
+    intercept = 0.0
+    for tree in dump["tree_info"]:
+        node = tree["tree_structure"]
+        if "split_feature" not in node:
+            intercept += float(node.get("leaf_value", 0.0))
+            continue
+        left, right = _leaf(node["left_child"]), _leaf(node["right_child"])
+        thr = float(node["threshold"])
+        missing = node.get("missing_type", "None")
+        if missing == "NaN":
+            nan_val = left if node.get("default_left", True) else right
+        elif missing == "None":
+            nan_val = left if 0.0 <= thr else right
+        else:
+            raise ValueError(f"unsupported missing type {missing!r}; train with zero_as_missing=False")
+        stumps.setdefault(int(node["split_feature"]), []).append((thr, left, right, nan_val))
+    names, columns, thresholds, values, nans = [], [], [], [], []
+    for col in sorted(stumps):
+        items = stumps[col]
+        thr = np.unique(np.array([t for t, *_ in items], dtype=np.float64))
+        vals = np.zeros(len(thr) + 1)
+        for t, left, right, _ in items:
+            # Bin j holds x <= thr[j]; the stump sends it left when thr[j] <= t.
+            vals += np.where(np.append(thr, np.inf) <= t, left, right)
+        nan_val = float(sum(n for *_, n in items))
+        x = x_train[:, col]
+        seen = np.where(np.isnan(x), nan_val, vals[np.searchsorted(thr, x, side="left")])
+        centre = float(seen.mean())
+        intercept += centre
+        names.append(feature_names[col])
+        columns.append(col)
+        thresholds.append(thr)
+        values.append(vals - centre)
+        nans.append(nan_val - centre)
+    return AdditiveModel(names, columns, thresholds, values, nans, intercept)

@@ -1,0 +1,139 @@
+"""Behaviour summaries per account, computed inside DuckDB from the ``posts`` table.
+
+One set-based query groups the posts by account and returns counts (posts, reposts,
+replies, quotes, links, mentions, hashtags, clients) and rhythm statistics (hour-of-day
+entropy, burstiness of the gaps between posts, median gap, text repetition, active days).
+Likes (Bluesky exposes them) are not posts and are left out. Rhythm statistics need at
+least three posts and are NULL below that, so an account seen twice is not called
+clockwork.
+
+The same columns are filled by data sets that ship behaviour aggregates (gilani-2017),
+which is how the model learns from them; columns a set lacks are NULL.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from limelight.store import Database
+
+__all__ = ["BEHAVIOUR_SCHEMA", "BEHAVIOUR_SQL", "scoring_table"]
+
+BEHAVIOUR_SCHEMA = pa.schema(
+    [
+        ("platform", pa.string()),
+        ("account_id", pa.string()),
+        ("n_posts", pa.int64()),
+        ("n_reposts", pa.int64()),
+        ("n_replies", pa.int64()),
+        ("n_quotes", pa.int64()),
+        ("n_urls", pa.int64()),
+        ("n_mentions", pa.int64()),
+        ("n_hashtags", pa.int64()),
+        ("n_clients", pa.int64()),
+        ("top_client_share", pa.float64()),
+        ("main_client", pa.string()),
+        ("hour_entropy", pa.float64()),
+        ("burstiness", pa.float64()),
+        ("median_gap_s", pa.float64()),
+        ("text_repetition", pa.float64()),
+        ("active_days", pa.int64()),
+        ("last_post_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+BEHAVIOUR_SQL = """
+WITH p AS (
+    SELECT platform, account_id, created_at, kind, text, client,
+           coalesce(len(urls), 0) AS nu, coalesce(len(mentions), 0) AS nm,
+           coalesce(len(hashtags), 0) AS nh
+    FROM posts
+    WHERE account_id IS NOT NULL AND kind <> 'like'
+),
+base AS (
+    SELECT platform, account_id,
+           count(*) AS n_posts,
+           count(*) FILTER (WHERE kind = 'repost') AS n_reposts,
+           count(*) FILTER (WHERE kind = 'reply') AS n_replies,
+           count(*) FILTER (WHERE kind = 'quote') AS n_quotes,
+           sum(nu)::BIGINT AS n_urls, sum(nm)::BIGINT AS n_mentions,
+           sum(nh)::BIGINT AS n_hashtags,
+           CASE WHEN count(client) > 0 THEN count(DISTINCT client) END AS n_clients,
+           count(DISTINCT CAST(created_at AS DATE)) AS active_days,
+           max(created_at) AS last_post_at
+    FROM p GROUP BY platform, account_id
+),
+clients AS (
+    SELECT platform, account_id, max(c)::DOUBLE / sum(c) AS top_client_share,
+           arg_max(client, c) AS main_client
+    FROM (SELECT platform, account_id, client, count(*) AS c
+          FROM p WHERE client IS NOT NULL GROUP BY ALL)
+    GROUP BY ALL
+),
+hours AS (
+    SELECT platform, account_id,
+           CASE WHEN sum(c) >= 3 THEN
+               (log2(sum(c)) - sum(c * log2(c)) / sum(c)) / log2(least(sum(c), 24))
+           END AS hour_entropy
+    FROM (SELECT platform, account_id, hour(created_at) AS h, count(*) AS c
+          FROM p WHERE created_at IS NOT NULL GROUP BY ALL)
+    GROUP BY ALL
+),
+gaps AS (
+    SELECT platform, account_id,
+           CASE WHEN count(gap) >= 2 AND stddev_pop(gap) + avg(gap) > 0 THEN
+               (stddev_pop(gap) - avg(gap)) / (stddev_pop(gap) + avg(gap))
+           END AS burstiness,
+           CASE WHEN count(gap) >= 2 THEN median(gap) END AS median_gap_s
+    FROM (SELECT platform, account_id,
+                 epoch(created_at) - lag(epoch(created_at)) OVER (
+                     PARTITION BY platform, account_id ORDER BY created_at) AS gap
+          FROM p WHERE created_at IS NOT NULL)
+    GROUP BY ALL
+),
+texts AS (
+    SELECT platform, account_id,
+           1.0 - count(DISTINCT lower(trim(text)))::DOUBLE / count(*) AS text_repetition
+    FROM p WHERE kind <> 'repost' AND text IS NOT NULL AND trim(text) <> ''
+    GROUP BY ALL
+)
+SELECT base.platform, base.account_id, n_posts, n_reposts, n_replies, n_quotes, n_urls,
+       n_mentions, n_hashtags, n_clients, top_client_share, main_client, hour_entropy,
+       burstiness, median_gap_s, text_repetition, active_days, last_post_at
+FROM base
+LEFT JOIN clients USING (platform, account_id)
+LEFT JOIN hours USING (platform, account_id)
+LEFT JOIN gaps USING (platform, account_id)
+LEFT JOIN texts USING (platform, account_id)
+"""
+
+_ACCOUNT_COLUMNS = (
+    "handle", "display_name", "created_at", "description", "followers", "following",
+    "posts_count", "likes_count", "listed_count", "verified", "default_profile",
+    "default_image", "location", "url", "lang", "bot_declared",
+)
+
+
+def scoring_table(db: Database) -> pa.Table:
+    """Every account in the store (profiles, and authors known only from posts) with its
+    profile columns and behaviour summary, ordered by (platform, account_id).
+
+    ``seen_at`` falls back to the account's last post, then to the store's latest post,
+    so that account age is measured at the time the data describes, not today.
+    """
+    behaviour_cols = ", ".join(f"b.{c}" for c in BEHAVIOUR_SCHEMA.names[2:])
+    profile_cols = ", ".join(f"a.{c}" for c in _ACCOUNT_COLUMNS)
+    sql = f"""
+    WITH b AS ({BEHAVIOUR_SQL}),
+    latest AS (SELECT max(created_at) AS t FROM posts)
+    SELECT coalesce(a.platform, b.platform) AS platform,
+           coalesce(a.account_id, b.account_id) AS account_id,
+           {profile_cols},
+           coalesce(a.seen_at, b.last_post_at, (SELECT t FROM latest)) AS seen_at,
+           a.account_id IS NOT NULL AS has_profile,
+           {behaviour_cols}
+    FROM accounts a
+    FULL OUTER JOIN b ON a.platform = b.platform AND a.account_id = b.account_id
+    ORDER BY 1, 2
+    """
+    return db.arrow(sql)

@@ -1,0 +1,215 @@
+"""The account features: what each one measures, and how it is computed for many accounts.
+
+Every feature is computed from the canonical ``accounts`` columns (and, where the store
+holds the account's posts, from the behaviour summary of ``_behaviour.py``) by the same
+vectorized code at training and at scoring time. A feature whose inputs a source lacks
+(Twitter v2 has no ``default_profile``, Mastodon no ``listed_count``, a profile-only data
+set no posts) is NaN, never zero: the model routes missing values on its own.
+
+Left out on purpose, with the reason: ``verified`` (its meaning changed when checkmarks
+were sold, and the weakly labelled kaggle set leaks its label through it), ``lang``,
+time zones and profile colours (collection-time artefacts that do not carry across
+platforms), and the absolute creation date (it dates the data set, not the account).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from limelight.detect.accounts._names import BigramModel, handle_local_part, string_stats
+
+__all__ = ["FEATURES", "FEATURE_NAMES", "FeatureSpec", "compute_features"]
+
+_DAY_US = 86_400 * 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """One feature: its name, what it measures, the monotone direction, its plain words.
+
+    ``monotone`` is +1 where more of the feature can only make an account look more
+    automated (or -1 less), 0 where the model may learn any shape. ``words`` describes a
+    value in a reason, with ``{v}`` standing for the formatted value.
+    """
+
+    name: str
+    group: str
+    doc: str
+    words: str
+    monotone: int = 0
+    integer: bool = False
+
+
+FEATURES: tuple[FeatureSpec, ...] = (
+    FeatureSpec("followers", "profile", "Accounts following this one.", "has {v} followers", integer=True),
+    FeatureSpec("following", "profile", "Accounts this one follows.", "follows {v} accounts", integer=True),
+    FeatureSpec("posts", "profile", "Posts (statuses) the account has published.", "has published {v} posts", integer=True),
+    FeatureSpec("likes", "profile", "Posts the account has liked (favourites).", "has liked {v} posts", integer=True),
+    FeatureSpec("listed", "profile", "Public lists that include the account.", "is on {v} public lists", integer=True),
+    FeatureSpec("age_days", "profile", "Days from account creation to the profile snapshot.", "was {v} days old when seen"),
+    FeatureSpec("posts_per_day", "profile", "Posts over account age: lifetime posting rate.", "posted {v} times a day over its life"),
+    FeatureSpec("followers_per_day", "profile", "Followers gained per day of account age.", "gained {v} followers a day"),
+    FeatureSpec("following_per_day", "profile", "Accounts followed per day of account age.", "followed {v} accounts a day"),
+    FeatureSpec("likes_per_day", "profile", "Likes given per day of account age.", "liked {v} posts a day"),
+    FeatureSpec("listed_per_day", "profile", "List memberships gained per day of account age.", "joined {v} lists a day"),
+    FeatureSpec("follower_ratio", "profile", "(followers + 1) / (following + 1): audience over attention.", "has {v} followers per account it follows"),
+    FeatureSpec("likes_per_post", "profile", "Likes given per post published.", "likes {v} posts for each it publishes"),
+    FeatureSpec("listed_per_1k_followers", "profile", "Lists per 1,000 followers: whether people curate it.", "is on {v} lists per 1,000 followers"),
+    FeatureSpec("default_profile", "profile", "1 if the profile theme was never changed.", "default profile theme = {v}", monotone=1, integer=True),
+    FeatureSpec("default_image", "profile", "1 if the account still has the default avatar.", "default profile image = {v}", monotone=1, integer=True),
+    FeatureSpec("description_length", "profile", "Characters in the bio (0 for an empty bio).", "has a bio of {v} characters"),
+    FeatureSpec("description_has_url", "profile", "1 if the bio contains a link.", "bio contains a link = {v}", integer=True),
+    FeatureSpec("has_location", "profile", "1 if a location is filled in.", "location filled in = {v}", integer=True),
+    FeatureSpec("has_url", "profile", "1 if the profile links a website.", "profile website given = {v}", integer=True),
+    FeatureSpec("declares_bot", "profile", "1 if the platform's bot flag is set or the handle, name or bio calls itself a bot.", "says it is a bot = {v}", monotone=1, integer=True),
+    FeatureSpec("handle_length", "name", "Characters in the handle (local part).", "has a handle of {v} characters", integer=True),
+    FeatureSpec("handle_digits", "name", "Digits in the handle.", "has {v} digits in its handle", monotone=1, integer=True),
+    FeatureSpec("handle_trailing_digits", "name", "Length of the digit run that ends the handle (name + digits templates).", "handle ends in {v} digits", monotone=1, integer=True),
+    FeatureSpec("handle_likelihood", "name", "Mean log10 character-bigram probability of the handle under ordinary words and handles; low means random-looking.", "handle looks {v} (log10 bigram likelihood; random strings score below -1.6)", monotone=-1),
+    FeatureSpec("name_length", "name", "Characters in the display name.", "display name has {v} characters", integer=True),
+    FeatureSpec("name_digits", "name", "Digits in the display name.", "display name has {v} digits", integer=True),
+    FeatureSpec("name_words", "name", "Words in the display name.", "display name has {v} words", integer=True),
+    FeatureSpec("posts_observed", "behaviour", "Posts of the account in the store (or the data set's window).", "has {v} posts in the data", integer=True),
+    FeatureSpec("repost_share", "behaviour", "Share of its posts that are reposts (retweets, boosts).", "{v} of its posts are reposts"),
+    FeatureSpec("reply_share", "behaviour", "Share of its posts that are replies.", "{v} of its posts are replies"),
+    FeatureSpec("quote_share", "behaviour", "Share of its posts that quote another post.", "{v} of its posts are quotes"),
+    FeatureSpec("urls_per_post", "behaviour", "Links per post.", "shares {v} links per post"),
+    FeatureSpec("mentions_per_post", "behaviour", "Mentions per post.", "mentions {v} accounts per post"),
+    FeatureSpec("hashtags_per_post", "behaviour", "Hashtags per post.", "uses {v} hashtags per post"),
+    FeatureSpec("client_count", "behaviour", "Distinct clients (apps) it posted from.", "posted from {v} different apps", integer=True),
+    FeatureSpec("top_client_share", "behaviour", "Share of posts from its most used client.", "{v} of its posts come from one app"),
+    FeatureSpec("hour_entropy", "behaviour", "Entropy of posting hour-of-day, over its maximum (0 = one hour, 1 = spread evenly); 3+ posts.", "posting-hour entropy is {v}"),
+    FeatureSpec("burstiness", "behaviour", "(sd - mean) / (sd + mean) of gaps between posts: -1 clockwork, 0 random, 1 bursts; 3+ posts.", "gap burstiness is {v}"),
+    FeatureSpec("median_gap_s", "behaviour", "Median seconds between consecutive posts; 3+ posts.", "posts every {v} seconds (median gap)"),
+    FeatureSpec("text_repetition", "behaviour", "Share of its non-repost posts whose text repeats one of its own earlier posts.", "{v} of its own texts are repeats"),
+    FeatureSpec("posts_per_active_day", "behaviour", "Posts per calendar day on which it posted.", "posts {v} times on an active day"),
+)
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+
+
+def _col(table: pa.Table, name: str) -> pa.ChunkedArray | None:
+    return table.column(name) if name in table.column_names else None
+
+
+def _num(table: pa.Table, name: str) -> np.ndarray:
+    col = _col(table, name)
+    if col is None:
+        return np.full(table.num_rows, np.nan)
+    return np.asarray(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _micros(table: pa.Table, name: str) -> np.ndarray:
+    col = _col(table, name)
+    if col is None:
+        return np.full(table.num_rows, np.nan)
+    ints = pc.cast(pc.cast(col, pa.timestamp("us", tz="UTC")), pa.int64())
+    return np.asarray(pc.cast(ints, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _strings(table: pa.Table, name: str) -> pa.Array:
+    col = _col(table, name)
+    if col is None:
+        return pa.nulls(table.num_rows, pa.string())
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+
+
+def _present(values: pa.Array) -> np.ndarray:
+    """1 for a non-empty string, 0 for an empty one, NaN for unknown (null)."""
+    out = _floats_of(pc.greater(pc.utf8_length(values), 0))
+    return out
+
+
+def _floats_of(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(whole > 0, part / whole, np.nan)
+
+
+def compute_features(table: pa.Table, bigrams: BigramModel) -> np.ndarray:
+    """The (accounts x FEATURES) float matrix for an accounts table, NaN where unknown.
+
+    ``table`` has the store's ``accounts`` columns and, optionally, the behaviour
+    summary columns of ``_behaviour.BEHAVIOUR_SCHEMA``; absent columns count as unknown.
+    """
+    n = table.num_rows
+    f: dict[str, np.ndarray] = {}
+    followers, following = _num(table, "followers"), _num(table, "following")
+    posts, likes, listed = _num(table, "posts_count"), _num(table, "likes_count"), _num(table, "listed_count")
+    f["followers"], f["following"], f["posts"], f["likes"], f["listed"] = (
+        followers, following, posts, likes, listed,
+    )
+    age = np.maximum((_micros(table, "seen_at") - _micros(table, "created_at")) / _DAY_US, 1.0)
+    f["age_days"] = age
+    for name, count in (("posts", posts), ("followers", followers), ("following", following),
+                        ("likes", likes), ("listed", listed)):
+        f[f"{name}_per_day"] = count / age
+    f["follower_ratio"] = (followers + 1.0) / (following + 1.0)
+    f["likes_per_post"] = likes / (posts + 1.0)
+    f["listed_per_1k_followers"] = 1000.0 * listed / (followers + 1.0)
+    f["default_profile"] = _num(table, "default_profile")
+    f["default_image"] = _num(table, "default_image")
+    description = _strings(table, "description")
+    f["description_length"] = _floats_of(pc.utf8_length(description))
+    f["description_has_url"] = _floats_of(
+        pc.match_substring_regex(description, r"https?://|www\.", ignore_case=True)
+    )
+    f["has_location"] = _present(_strings(table, "location"))
+    f["has_url"] = _present(_strings(table, "url"))
+    f["declares_bot"] = _declares_bot(table, description)
+    handle = handle_local_part(_strings(table, "handle"))
+    hs = string_stats(handle)
+    f["handle_length"], f["handle_digits"] = hs["length"], hs["digits"]
+    f["handle_trailing_digits"] = hs["trailing_digits"]
+    f["handle_likelihood"] = bigrams.score(handle)
+    ns = string_stats(_strings(table, "display_name"))
+    f["name_length"], f["name_digits"], f["name_words"] = ns["length"], ns["digits"], ns["words"]
+    _behaviour_features(table, f)
+    out = np.empty((n, len(FEATURES)), dtype=np.float64)
+    for j, name in enumerate(FEATURE_NAMES):
+        out[:, j] = f[name]
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _declares_bot(table: pa.Table, description: pa.Array) -> np.ndarray:
+    """Platform bot flag, or 'bot' as a word in the bio or name, or a handle ending in bot."""
+    word = r"(^|[^a-z])(ro)?bot([^a-z]|s\b|$)"
+    hits = [
+        pc.match_substring_regex(description, word, ignore_case=True),
+        pc.match_substring_regex(_strings(table, "display_name"), word, ignore_case=True),
+        pc.match_substring_regex(_strings(table, "handle"), r"bot(@|\.|$)|^bot_", ignore_case=True),
+    ]
+    flag = _num(table, "bot_declared")
+    known = np.zeros(table.num_rows, dtype=bool)
+    found = flag == 1.0
+    known |= ~np.isnan(flag)
+    for hit in hits:
+        h = _floats_of(hit)
+        known |= ~np.isnan(h)
+        found |= h == 1.0
+    return np.where(found, 1.0, np.where(known, 0.0, np.nan))
+
+
+def _behaviour_features(table: pa.Table, f: dict[str, np.ndarray]) -> None:
+    n_posts = _num(table, "n_posts")
+    f["posts_observed"] = n_posts
+    f["repost_share"] = _share(_num(table, "n_reposts"), n_posts)
+    f["reply_share"] = _share(_num(table, "n_replies"), n_posts)
+    f["quote_share"] = _share(_num(table, "n_quotes"), n_posts)
+    f["urls_per_post"] = _share(_num(table, "n_urls"), n_posts)
+    f["mentions_per_post"] = _share(_num(table, "n_mentions"), n_posts)
+    f["hashtags_per_post"] = _share(_num(table, "n_hashtags"), n_posts)
+    f["client_count"] = _num(table, "n_clients")
+    f["top_client_share"] = _num(table, "top_client_share")
+    f["hour_entropy"] = _num(table, "hour_entropy")
+    f["burstiness"] = _num(table, "burstiness")
+    f["median_gap_s"] = _num(table, "median_gap_s")
+    f["text_repetition"] = _num(table, "text_repetition")
+    f["posts_per_active_day"] = _share(n_posts, _num(table, "active_days"))

@@ -1,0 +1,193 @@
+"""Co-action edges: which pairs of accounts did the same thing within a time window.
+
+The join is bucketed, never a naive self-join: time is cut into buckets one window wide,
+each action is joined only with actions on the same item in its own bucket and the two
+beside it (the only buckets that can hold an action within one window), and then the
+exact ``|dt| <= window`` test is applied. A popular item with thousands of actions spread
+over a day is thus compared only within each few minutes, not all against all.
+
+Counting follows coordination-network-toolkit (CNT) so results can be compared: CNT
+writes a *directed* weight ``w(a -> b)`` = the number of distinct posts of ``a`` that have
+at least one action of ``b`` on the same item within the window (both ends inclusive).
+limelight's edges are undirected (``source < target``) and their ``weight`` is the smaller
+of the two directions, ``min(w(s -> t), w(t -> s))``: the co-actions both accounts took
+part in, so that one account repeating itself next to another cannot inflate the pair.
+An edge passes ``min_weight`` exactly when CNT keeps *both* of its directed edges.
+
+This module runs a pure computation over Arrow tables on a private in-memory DuckDB
+connection (``duckdb.connect()``); it never opens or touches the store, which stays the
+one place that talks to the database file.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from limelight.errors import InputError
+
+__all__ = ["ACTION_SCHEMA", "EDGE_SCHEMA", "MAX_EXAMPLE_ITEMS", "co_action_edges", "run_pure_sql"]
+
+#: What one action row holds; every behaviour produces exactly these columns.
+ACTION_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.string()),
+        ("item", pa.string()),
+        ("at", pa.timestamp("us", tz="UTC")),
+        ("post_id", pa.string()),
+    ]
+)
+
+#: The columns of an edge table, shared with significance testing and campaigns.
+EDGE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("target", pa.string()),
+        ("weight", pa.int64()),
+        ("first_at", pa.timestamp("us", tz="UTC")),
+        ("last_at", pa.timestamp("us", tz="UTC")),
+        ("items", pa.list_(pa.string())),
+        ("n_items", pa.int64()),
+    ]
+)
+
+#: Example items kept per edge as evidence (the earliest-seen items the pair shared).
+MAX_EXAMPLE_ITEMS = 10
+
+
+def run_pure_sql(sql: str, tables: dict[str, pa.Table], params: list[Any] | None = None) -> pa.Table:
+    """Run SQL over Arrow tables on a throw-away in-memory DuckDB and return Arrow.
+
+    The store is not involved: this is how the coordination code computes over tables it
+    was handed (a posts table given instead of a database, an actions table), keeping the
+    work set-based inside the engine.
+    """
+    conn = duckdb.connect()
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        for name, table in tables.items():
+            conn.register(name, table)
+        return conn.sql(sql, params=params or []).to_arrow_table()
+    finally:
+        conn.close()
+
+
+def _window_us(window: float) -> int | None:
+    """The window in microseconds, None for an unbounded window; rejects nonsense."""
+    if isinstance(window, bool) or not isinstance(window, int | float) or math.isnan(window):
+        raise InputError(f"window {window!r} is not a number of seconds; give e.g. 60")
+    if window < 0:
+        raise InputError(f"window {window} is negative; give a number of seconds >= 0")
+    if math.isinf(window):
+        return None
+    return round(window * 1_000_000)
+
+
+_ITEMS_SQL = """
+CREATE TEMP TABLE a AS
+    SELECT account_id AS acc, item, epoch_us("at") AS t, post_id
+    FROM actions
+    WHERE account_id IS NOT NULL AND item IS NOT NULL AND "at" IS NOT NULL
+      AND post_id IS NOT NULL;
+-- Only an item two accounts acted on can make an edge; most items are seen once.
+CREATE TEMP TABLE items AS
+    SELECT item, row_number() OVER (ORDER BY first_t, item) AS iid
+    FROM (SELECT item, min(t) AS first_t FROM a GROUP BY item HAVING count(DISTINCT acc) >= 2);
+"""
+
+_EDGE_SQL = """
+WITH b AS (SELECT a.acc, items.iid, a.t, a.post_id FROM a JOIN items USING (item)),
+-- A weight counts an account's distinct posts, so fewer posts than min_weight cannot pass.
+busy AS (SELECT acc FROM b GROUP BY acc HAVING count(DISTINCT post_id) >= $min_weight),
+accs AS (SELECT acc, row_number() OVER (ORDER BY acc) AS aid FROM busy),
+pids AS (
+    SELECT post_id, row_number() OVER () AS pid
+    FROM (SELECT DISTINCT post_id FROM b SEMI JOIN busy USING (acc))
+),
+x AS (
+    SELECT accs.aid, b.iid, b.t, pids.pid, {bucket} AS bk
+    FROM b JOIN accs USING (acc) JOIN pids USING (post_id)
+),
+-- Each action meets the same item's actions in its own bucket and the two beside it.
+x3 AS (SELECT aid, iid, t, pid, bk + o AS bk FROM x, (VALUES (-1), (0), (1)) v(o)),
+pairs AS (
+    SELECT x1.aid AS s, x2.aid AS d, x1.iid, x1.pid AS p1, x2.pid AS p2,
+           least(x1.t, x2.t) AS lo, greatest(x1.t, x2.t) AS hi
+    FROM x x1 JOIN x3 x2 ON x1.iid = x2.iid AND x1.bk = x2.bk
+    WHERE x1.aid < x2.aid {time_filter}
+),
+agg AS (
+    SELECT s, d,
+           least(count(DISTINCT p1), count(DISTINCT p2)) AS weight,
+           min(lo) AS first_t, max(hi) AS last_t,
+           count(DISTINCT iid) AS n_items,
+           list_slice(list_sort(list(DISTINCT iid)), 1, {max_items}) AS ex
+    FROM pairs GROUP BY s, d
+    HAVING least(count(DISTINCT p1), count(DISTINCT p2)) >= $min_weight
+)
+SELECT sa.acc AS source, da.acc AS target, agg.weight, agg.first_t, agg.last_t,
+       agg.ex, agg.n_items
+FROM agg JOIN accs sa ON sa.aid = agg.s JOIN accs da ON da.aid = agg.d
+ORDER BY agg.weight DESC, source, target
+"""
+
+
+def co_action_edges(actions: pa.Table, window: float, min_weight: int) -> pa.Table:
+    """Pairs of accounts that acted on the same item within ``window`` seconds.
+
+    ``actions`` has the columns of ``ACTION_SCHEMA`` (what ``actions()`` returns). Two
+    actions co-occur when their items are equal and their times differ by at most
+    ``window`` seconds (inclusive; ``math.inf`` ignores time). Returns one row per pair
+    with ``source < target`` (``EDGE_SCHEMA``): ``weight`` as explained in the module
+    docstring, the pair's first and last co-action time, up to ``MAX_EXAMPLE_ITEMS``
+    example items (the earliest-seen ones) and the number of distinct items shared.
+    Actions of an account with itself never count.
+    """
+    w_us = _window_us(window)
+    if isinstance(min_weight, bool) or not isinstance(min_weight, int) or min_weight < 1:
+        raise InputError(f"min_weight {min_weight!r} must be a whole number >= 1")
+    missing = [n for n in ACTION_SCHEMA.names if n not in actions.column_names]
+    if missing:
+        raise InputError(
+            f"the actions table lacks column(s) {', '.join(missing)}; build it with "
+            f"limelight.detect.coordination.actions()"
+        )
+    if w_us is None:
+        bucket, time_filter = "0", ""
+    else:
+        bucket = f"floor(b.t / {max(w_us, 1)}.0)::BIGINT"
+        time_filter = f"AND abs(x1.t - x2.t) <= {w_us}"
+    sql = _EDGE_SQL.format(bucket=bucket, time_filter=time_filter, max_items=MAX_EXAMPLE_ITEMS)
+    conn = duckdb.connect()
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        conn.register("actions", actions.select(ACTION_SCHEMA.names))
+        conn.execute(_ITEMS_SQL)
+        raw = conn.sql(sql, params={"min_weight": min_weight}).to_arrow_table()
+        names = conn.sql("SELECT item FROM items ORDER BY iid").to_arrow_table()
+    finally:
+        conn.close()
+    return _finish(raw, names.column("item").combine_chunks())
+
+
+def _finish(raw: pa.Table, item_names: pa.Array) -> pa.Table:
+    """Turn item numbers into item strings and give the columns their final types."""
+    ex = raw.column("ex").combine_chunks()
+    offsets = pc.subtract(ex.offsets, ex.offsets[0])
+    numbers = pc.list_flatten(ex)
+    examples = pa.ListArray.from_arrays(offsets, pc.take(item_names, pc.subtract(numbers, 1)))
+    to_ts = pa.timestamp("us", tz="UTC")
+    columns = [
+        raw.column("source").cast(pa.string()),
+        raw.column("target").cast(pa.string()),
+        raw.column("weight").cast(pa.int64()),
+        raw.column("first_t").cast(pa.int64()).cast(to_ts),
+        raw.column("last_t").cast(pa.int64()).cast(to_ts),
+        examples,
+        raw.column("n_items").cast(pa.int64()),
+    ]
+    return pa.Table.from_arrays(columns, schema=EDGE_SCHEMA)

@@ -1,0 +1,447 @@
+"""The one module that talks to DuckDB: open the store, write batches, read back.
+
+Writes go through ``write_batch``, one transaction per batch, so a crash or Ctrl-C leaves
+the database as it was before the batch. Posts and deletions are keyed by (platform, id)
+and inserted with an anti-join (no index needed, so ingest stays fast as the table grows);
+accounts are merged field by field, the newest snapshot winning where it has a value.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from limelight.errors import InputError, StoreError
+from limelight.records import Account, Deletion, Post, Reject
+from limelight.store._schema import ARROW_SCHEMAS, DDL, SCHEMA_VERSION, TABLE_KEYS
+
+__all__ = ["CANONICAL_TABLES", "BatchResult", "Database", "records_to_table"]
+
+CANONICAL_TABLES: tuple[str, ...] = ("posts", "accounts", "deletions", "rejects")
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What one batch did to the store."""
+
+    posts_stored: int = 0
+    posts_duplicate: int = 0
+    deletions_stored: int = 0
+    deletions_duplicate: int = 0
+    accounts_upserted: int = 0
+    rejects_stored: int = 0
+
+
+def records_to_table(records: Sequence[Any], table: str) -> pa.Table:
+    """Turn a list of record dataclasses into an Arrow table with the store's schema."""
+    schema = ARROW_SCHEMAS[table]
+    if not records:
+        return schema.empty_table()
+    # One C-level attrgetter call per record and one transpose beat a Python loop per field.
+    rows = map(attrgetter(*schema.names), records)
+    columns = [
+        pa.array(col, type=f.type) for col, f in zip(zip(*rows, strict=True), schema, strict=True)
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+class Database:
+    """A limelight store in one DuckDB file.
+
+    Open it with ``Database(path)``; use it as a context manager or call ``close``. Reads
+    may use ``cursor()`` from any thread; writes go through this object's methods.
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise InputError(
+                f"{self.path}: no such database; create it with `limelight ingest FILE "
+                f"--db {self.path}`"
+            )
+        try:
+            self._conn = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            msg = str(exc)
+            if "lock" in msg.lower():
+                raise StoreError(
+                    f"{self.path}: the database is in use by another process; wait for it "
+                    f"to finish or use another --db"
+                ) from None
+            raise StoreError(
+                f"{self.path}: cannot open the database ({msg.splitlines()[0]})"
+            ) from None
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"{self.path}: not a DuckDB database or made by a newer DuckDB "
+                f"({str(exc).splitlines()[0]}); choose another --db"
+            ) from None
+        self._conn.execute("SET TimeZone = 'UTC'")
+        self._lock = threading.Lock()
+        if not read_only:
+            self._create_schema()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        self._conn.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for reads; each thread should take its own."""
+        return self._conn.cursor()
+
+    def _create_schema(self) -> None:
+        for stmt in DDL:
+            self._conn.execute(stmt)
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            self._conn.execute(
+                "INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: made by a newer limelight (schema {row[0]}); upgrade limelight"
+            )
+
+    # -- writes --------------------------------------------------------------------------
+
+    def write_batch(
+        self,
+        posts: Sequence[Post],
+        accounts: Sequence[Account],
+        deletions: Sequence[Deletion],
+        rejects: Sequence[Reject],
+    ) -> BatchResult:
+        """Write one batch of records in one transaction and say what was new."""
+        return self.write_tables(
+            records_to_table(posts, "posts"),
+            records_to_table(accounts, "accounts"),
+            records_to_table(deletions, "deletions"),
+            records_to_table(rejects, "rejects"),
+        )
+
+    def write_tables(
+        self, posts: pa.Table, accounts: pa.Table, deletions: pa.Table, rejects: pa.Table
+    ) -> BatchResult:
+        """Write one batch given as Arrow tables (the store's schemas) in one transaction.
+
+        Keys may repeat within the batch: the first row of a key wins (its entity lists
+        gain the others'), and account snapshots merge as across batches.
+        """
+        result = BatchResult()
+        conn = self._conn
+        with self._lock:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                if posts.num_rows:
+                    result.posts_stored = self._insert_new("posts", posts)
+                    result.posts_duplicate = posts.num_rows - result.posts_stored
+                    if result.posts_duplicate:
+                        self._merge_entities(posts)
+                if deletions.num_rows:
+                    result.deletions_stored = self._insert_new("deletions", deletions)
+                    result.deletions_duplicate = deletions.num_rows - result.deletions_stored
+                if accounts.num_rows:
+                    result.accounts_upserted = self._upsert_accounts(accounts)
+                if rejects.num_rows:
+                    result.rejects_stored = self._insert_new("rejects", rejects)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return result
+
+    def _insert_new(self, table: str, batch: pa.Table) -> int:
+        """Insert the rows of ``batch`` whose key the table lacks; the first of a key wins."""
+        keys = TABLE_KEYS[table]
+        cols = ", ".join(batch.schema.names)
+        part = ", ".join(keys)
+        self._conn.register("_batch", batch)
+        try:
+            row = self._conn.execute(
+                f"""
+                INSERT INTO {table} ({cols})
+                SELECT {cols} FROM (
+                    SELECT *, row_number() OVER (PARTITION BY {part} ORDER BY _ord) AS _rn
+                    FROM (SELECT *, row_number() OVER () AS _ord FROM _batch)
+                ) b
+                WHERE _rn = 1 AND NOT EXISTS (
+                    SELECT 1 FROM {table} t WHERE {" AND ".join(f"t.{k} = b.{k}" for k in keys)}
+                )
+                """
+                if not _unique_keys(batch, keys)
+                else f"""
+                INSERT INTO {table} ({cols})
+                SELECT {cols} FROM _batch b ANTI JOIN {table} t USING ({part})
+                """
+            ).fetchone()
+        finally:
+            self._conn.unregister("_batch")
+        return int(row[0]) if row else 0
+
+    def _merge_entities(self, batch: pa.Table) -> None:
+        """Add to stored posts the URLs, hashtags, mentions and media they lack.
+
+        Long-format sources (CooRTweet's multi-platform table) give one entity per row, with
+        the rows of one post scattered through the file; the first row stored must not be
+        the only one that counts. Scalars stay first-seen; entity lists grow.
+        """
+        lists = ("urls", "hashtags", "mentions", "media")
+        new = {c: f"[x for x in b.{c} if NOT list_contains(t.{c}, x)]" for c in lists}
+        self._conn.register("_batch", batch)
+        try:
+            self._conn.execute(
+                f"""
+                UPDATE posts t SET {", ".join(f"{c} = list_concat(t.{c}, {new[c]})" for c in lists)}
+                FROM (
+                    SELECT platform, post_id, {", ".join(lists)} FROM _batch
+                    WHERE {" OR ".join(f"len({c}) > 0" for c in lists)}
+                ) b
+                WHERE t.platform = b.platform AND t.post_id = b.post_id
+                  AND ({" OR ".join(f"len({new[c]}) > 0" for c in lists)})
+                """
+            )
+        finally:
+            self._conn.unregister("_batch")
+
+    def _upsert_accounts(self, batch: pa.Table) -> int:
+        """Merge account snapshots: per field, the newest snapshot's non-null value wins.
+
+        Done as delete-and-insert of only the accounts whose merged row differs from the
+        stored one, which is far cheaper in DuckDB than ON CONFLICT updates, and makes
+        re-ingesting the same snapshots a no-op.
+        """
+        names = batch.schema.names
+        key = ("platform", "account_id")
+        epoch = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
+        seen = f"coalesce(seen_at, {epoch})"
+        if not _unique_keys(batch, key):
+            merged_batch = ", ".join(
+                c
+                if c in key
+                else (
+                    "max(seen_at) AS seen_at"
+                    if c == "seen_at"
+                    else f"arg_max({c}, {seen}) FILTER (WHERE {c} IS NOT NULL) AS {c}"
+                )
+                for c in names
+            )
+            source = f"(SELECT {merged_batch} FROM _batch GROUP BY platform, account_id)"
+        else:
+            source = "_batch"
+        newer = f"coalesce(b.seen_at, {epoch}) >= coalesce(a.seen_at, {epoch})"
+        merged = ", ".join(
+            f"b.{c}"
+            if c in key
+            else (
+                "greatest(b.seen_at, a.seen_at) AS seen_at"
+                if c == "seen_at"
+                else f"CASE WHEN a.account_id IS NULL OR {newer} THEN coalesce(b.{c}, a.{c}) "
+                f"ELSE coalesce(a.{c}, b.{c}) END AS {c}"
+            )
+            for c in names
+        )
+        cols = ", ".join(names)
+        self._conn.register("_batch", batch)
+        try:
+            self._conn.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE _merged AS
+                SELECT m.* FROM (
+                    SELECT {merged}, a.account_id IS NOT NULL AS _existed
+                    FROM {source} b LEFT JOIN accounts a USING (platform, account_id)
+                ) m
+                LEFT JOIN accounts a USING (platform, account_id)
+                WHERE a.account_id IS NULL
+                   OR ({", ".join(f"m.{c}" for c in names)}) IS DISTINCT FROM
+                      ({", ".join(f"a.{c}" for c in names)})
+                """
+            )
+            self._conn.execute(
+                """DELETE FROM accounts a USING _merged m
+                WHERE m._existed AND a.platform = m.platform AND a.account_id = m.account_id"""
+            )
+            row = self._conn.execute(
+                f"INSERT INTO accounts ({cols}) SELECT {cols} FROM _merged"
+            ).fetchone()
+            self._conn.execute("DROP TABLE _merged")
+        finally:
+            self._conn.unregister("_batch")
+        return int(row[0]) if row else 0
+
+    def record_file(
+        self, path: str, fingerprint: str, fmt: str, counts: dict[str, int], *, completed: bool
+    ) -> None:
+        """Remember that a file (path + content fingerprint) was ingested, and its counts."""
+        self._conn.execute(
+            """
+            INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)
+            ON CONFLICT (path) DO UPDATE SET fingerprint = excluded.fingerprint,
+                format = excluded.format, completed = excluded.completed,
+                read = excluded.read, stored = excluded.stored,
+                duplicates = excluded.duplicates, rejected = excluded.rejected,
+                finished_at = excluded.finished_at
+            """,
+            [
+                path,
+                fingerprint,
+                fmt,
+                completed,
+                counts.get("read", 0),
+                counts.get("stored", 0),
+                counts.get("duplicates", 0),
+                counts.get("rejected", 0),
+            ],
+        )
+
+    def replace_table(self, name: str, data: pa.Table) -> int:
+        """Replace a derived table (scores, edges, campaigns) with ``data`` in one transaction.
+
+        Detectors write their results through here, so a failed run leaves the previous
+        results in place. Canonical tables cannot be replaced.
+        """
+        if name in CANONICAL_TABLES or name in ("ingested_files", "meta"):
+            raise StoreError(f"refusing to replace canonical table {name!r}")
+        if not name.replace("_", "").isalnum():
+            raise StoreError(f"bad table name {name!r}: use letters, digits and '_'")
+        with self._lock:
+            self._conn.execute("BEGIN TRANSACTION")
+            try:
+                self._conn.register("_replacement", data)
+                self._conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _replacement")
+                self._conn.unregister("_replacement")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return int(data.num_rows)
+
+    def has_table(self, name: str) -> bool:
+        """Whether a table of this name exists in the store."""
+        row = (
+            self.cursor()
+            .execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
+            .fetchone()
+        )
+        return bool(row and row[0])
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def file_completed(self, path: str, fingerprint: str) -> bool:
+        """Whether this exact file (same path and fingerprint) was ingested to its end."""
+        row = (
+            self.cursor()
+            .execute(
+                "SELECT completed FROM ingested_files WHERE path = ? AND fingerprint = ?",
+                [path, fingerprint],
+            )
+            .fetchone()
+        )
+        return bool(row and row[0])
+
+    def count(self, table: str) -> int:
+        """Number of rows in a canonical table."""
+        if table not in CANONICAL_TABLES:
+            raise InputError(f"no table {table!r}; choose one of {', '.join(CANONICAL_TABLES)}")
+        row = self.cursor().execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(row[0]) if row else 0
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a read query on a fresh cursor and return its rows."""
+        return self.cursor().execute(sql, params or []).fetchall()
+
+    def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run a read query and return an Arrow table (work stays columnar)."""
+        return self.cursor().sql(sql, params=list(params or [])).to_arrow_table()
+
+    # -- parquet -------------------------------------------------------------------------
+
+    def export_parquet(self, directory: str | Path) -> dict[str, int]:
+        """Write each canonical table to DIR/<table>.parquet; return rows written per table."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        written = {}
+        for table in CANONICAL_TABLES:
+            cols = ", ".join(ARROW_SCHEMAS[table].names)
+            target = out / f"{table}.parquet"
+            self._conn.execute(
+                f"COPY (SELECT {cols} FROM {table}) TO '{_sql_path(target)}' "
+                f"(FORMAT parquet, COMPRESSION zstd)"
+            )
+            written[table] = self.count(table)
+        return written
+
+    def import_parquet(self, directory: str | Path) -> dict[str, BatchResult]:
+        """Load DIR/<table>.parquet files written by ``export_parquet``, deduplicating."""
+        src = Path(directory)
+        found = {
+            t: src / f"{t}.parquet" for t in CANONICAL_TABLES if (src / f"{t}.parquet").exists()
+        }
+        if not found:
+            raise InputError(
+                f"{src}: no posts.parquet, accounts.parquet, deletions.parquet or "
+                f"rejects.parquet here; give the folder written by `limelight export`"
+            )
+        results: dict[str, BatchResult] = {}
+        with self._lock:
+            self._conn.execute("BEGIN TRANSACTION")
+            try:
+                for table, path in found.items():
+                    schema = ARROW_SCHEMAS[table]
+                    try:
+                        data = (
+                            self._conn.sql(
+                                f"SELECT {', '.join(schema.names)} FROM read_parquet(?)",
+                                params=[str(path)],
+                            )
+                            .to_arrow_table()
+                            .cast(schema)
+                        )
+                    except (duckdb.Error, pa.ArrowInvalid) as exc:
+                        raise InputError(
+                            f"{path}: not a limelight {table} table ({str(exc).splitlines()[0]}); "
+                            f"export it again with `limelight export`"
+                        ) from None
+                    res = BatchResult()
+                    if table == "accounts":
+                        res.accounts_upserted = self._upsert_accounts(data)
+                    else:
+                        n = self._insert_new(table, data)
+                        if table == "posts":
+                            res.posts_stored, res.posts_duplicate = n, data.num_rows - n
+                        elif table == "deletions":
+                            res.deletions_stored, res.deletions_duplicate = n, data.num_rows - n
+                        else:
+                            res.rejects_stored = n
+                    results[table] = res
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return results
+
+
+def _unique_keys(batch: pa.Table, keys: tuple[str, ...]) -> bool:
+    """Whether no two rows of ``batch`` share a key (the pipeline dedupes batches first)."""
+    if batch.num_rows < 2:
+        return True
+    distinct = batch.group_by(list(keys)).aggregate([]).num_rows
+    return bool(distinct == batch.num_rows)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,181 @@
+"""The null model keeps a planted campaign and drops pairs that only shared a viral burst.
+
+The actions are built by hand (no real data set has planted ground truth): organic items
+shared by a dozen accounts over days, five viral posts each reposted by the same crowd
+of heavy users within one minute, and eight accounts that co-repost five obscure posts
+within seconds. Raw co-action weights cannot tell the crowd from the campaign; the
+significance test must.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from limelight.detect.coordination._edges import co_action_edges
+from limelight.detect.coordination._significance import (
+    co_actions,
+    edge_significance,
+    poisson_log_sf,
+    significant_edges,
+)
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+WINDOW = 60.0
+CAMPAIGN = [f"camp{i}" for i in range(8)]
+HEAVY = [f"heavy{i:03d}" for i in range(120)]
+
+
+def _actions(rows: list[tuple[str, str, float]]) -> pa.Table:
+    """An actions table from (account, item, seconds after T0) rows; post ids made up."""
+    return pa.table(
+        {
+            "account_id": [r[0] for r in rows],
+            "item": [r[1] for r in rows],
+            "at": pa.array([T0 + timedelta(seconds=r[2]) for r in rows], pa.timestamp("us", "UTC")),
+            "post_id": [f"p{i}" for i in range(len(rows))],
+        }
+    )
+
+
+def _scenario() -> pa.Table:
+    rng = np.random.default_rng(7)
+    organic = np.array([f"org{i:04d}" for i in range(800)])
+    everyone = np.concatenate([organic, np.array(HEAVY)])
+    rows: list[tuple[str, str, float]] = []
+    # 600 ordinary items, each shared by 8-15 accounts spread over three days.
+    for j in range(600):
+        sharers = everyone[rng.permutation(everyone.size)[: int(rng.integers(8, 16))]]
+        rows += [(str(a), f"item{j}", float(rng.uniform(0, 3 * 86400))) for a in sharers]
+    # Five viral posts: the 120 heavy users plus 150 others repost each within one minute.
+    for v in range(5):
+        start = float(rng.uniform(0, 2 * 86400))
+        crowd = HEAVY + [str(a) for a in organic[rng.permutation(organic.size)[:150]]]
+        rows += [(acc, f"viral{v}", start + float(rng.uniform(0, 55))) for acc in crowd]
+    # The campaign: eight accounts repost five obscure posts within 20 seconds; four
+    # organic accounts also share each of those posts later in the day.
+    for c in range(5):
+        start = float(rng.uniform(0, 2 * 86400))
+        rows += [(acc, f"camp_item{c}", start + float(rng.uniform(0, 20))) for acc in CAMPAIGN]
+        for acc in organic[rng.permutation(organic.size)[:4]]:
+            rows.append((str(acc), f"camp_item{c}", start + float(rng.uniform(3600, 30000))))
+    return _actions(rows)
+
+
+@pytest.fixture(scope="module")
+def actions() -> pa.Table:
+    return _scenario()
+
+
+@pytest.fixture(scope="module")
+def scored(actions: pa.Table) -> pa.Table:
+    edges = co_action_edges(actions, WINDOW, 2)
+    return edge_significance(edges, actions, WINDOW)
+
+
+def _pairs(scored: pa.Table, group: list[str]) -> pa.Table:
+    """The rows whose two accounts are both in ``group``."""
+    members = pa.array(group)
+    return scored.filter(
+        pc.and_(pc.is_in(scored["source"], members), pc.is_in(scored["target"], members))
+    )
+
+
+def _row(scored: pa.Table, source: str, target: str) -> dict[str, Any]:
+    found = scored.filter(
+        pc.and_(pc.equal(scored["source"], source), pc.equal(scored["target"], target))
+    )
+    assert found.num_rows == 1
+    return found.to_pylist()[0]
+
+
+def test_raw_weights_cannot_tell_the_crowd_from_the_campaign(scored: pa.Table) -> None:
+    campaign = _pairs(scored, CAMPAIGN)
+    crowd = _pairs(scored, HEAVY)
+    assert campaign.num_rows == 28  # every pair of the eight
+    assert pc.min(campaign["weight"]).as_py() == 5
+    # Thousands of heavy-user pairs co-reposted all five viral posts: by raw weight they
+    # rank level with the campaign, so any weight threshold keeps both or neither.
+    assert pc.sum(pc.greater_equal(crowd["weight"], 5)).as_py() > 5000
+
+
+def test_significance_keeps_the_campaign_and_drops_the_crowd(scored: pa.Table) -> None:
+    kept = significant_edges(scored)
+    assert kept.num_rows == 28
+    assert _pairs(kept, CAMPAIGN).num_rows == 28
+    camp = _row(scored, "camp0", "camp1")
+    heavy = _row(scored, "heavy000", "heavy001")
+    # The crowd's five co-reposts are what chance predicts; the campaign's are not.
+    assert heavy["weight"] == 5
+    assert heavy["expected"] == pytest.approx(5.0, rel=0.05)
+    assert heavy["pvalue"] > 0.3
+    assert camp["expected"] < 0.05
+    assert camp["score"] > 10
+    assert 0 <= camp["pvalue"] < 1e-10
+
+
+def test_columns_and_order_are_kept(scored: pa.Table) -> None:
+    assert scored.column_names[:7] == [
+        "source",
+        "target",
+        "weight",
+        "first_at",
+        "last_at",
+        "items",
+        "n_items",
+    ]
+    assert scored.column_names[7:] == ["expected", "pvalue", "score", "significant"]
+    scores = scored.column("score").to_numpy()
+    pvalues = scored.column("pvalue").to_numpy()
+    assert np.all(scores >= 0) and np.all((pvalues >= 0) & (pvalues <= 1))
+
+
+def test_same_input_same_scores(actions: pa.Table, scored: pa.Table) -> None:
+    assert _scenario().equals(actions)
+    edges = scored.select(scored.column_names[:7])
+    assert edge_significance(edges, actions, WINDOW).equals(scored)
+
+
+def test_empty_inputs_give_empty_tables() -> None:
+    actions = _actions([])
+    edges = co_action_edges(actions, WINDOW, 2)
+    out = edge_significance(edges, actions, WINDOW)
+    assert out.num_rows == 0
+    assert out.column_names[-4:] == ["expected", "pvalue", "score", "significant"]
+    assert co_actions(edges, actions, WINDOW).num_rows == 0
+
+
+def test_co_actions_name_both_posts_and_times() -> None:
+    actions = _actions(
+        [
+            ("a", "x", 0.0),
+            ("b", "x", 30.0),
+            ("a", "y", 0.0),
+            ("b", "y", 500.0),
+            ("a", "z", 9.0),
+            ("b", "z", 0.0),
+        ]
+    )
+    edges = pa.table({"source": ["a"], "target": ["b"]})
+    rows = co_actions(edges, actions, WINDOW).to_pylist()
+    assert [(r["item"], r["source_post_id"], r["target_post_id"]) for r in rows] == [
+        ("x", "p0", "p1"),
+        ("z", "p4", "p5"),
+    ]
+    assert rows[0]["target_at"] - rows[0]["source_at"] == timedelta(seconds=30)
+
+
+@pytest.mark.parametrize(
+    ("k", "lam"), [(1, 0.5), (5, 5.0), (3, 0.01), (10, 2.0), (40, 60.0), (300, 100.0)]
+)
+def test_poisson_tail_matches_the_direct_sum(k: int, lam: float) -> None:
+    terms = [-lam + j * math.log(lam) - math.lgamma(j + 1) for j in range(k, k + 3000)]
+    top = max(terms)
+    direct = top + math.log(sum(math.exp(t - top) for t in terms))
+    assert poisson_log_sf(np.array([k]), np.array([lam]))[0] == pytest.approx(direct, rel=1e-9)

@@ -1,0 +1,130 @@
+"""The store on its own: batches, keys, account merging, Parquet round trips."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from limelight.errors import InputError, StoreError
+from limelight.records import Account, Deletion, Post, Reject
+from limelight.store import Database
+
+
+def _t(day: int) -> datetime:
+    return datetime(2024, 1, day, tzinfo=UTC)
+
+
+def test_posts_are_keyed_by_platform_and_id(tmp_path: Path) -> None:
+    with Database(tmp_path / "s.duckdb") as db:
+        first = db.write_batch(
+            [Post("twitter", "1", text="a"), Post("twitter", "1", text="b"), Post("bluesky", "1")],
+            [],
+            [],
+            [],
+        )
+        again = db.write_batch([Post("twitter", "1", text="c"), Post("twitter", "2")], [], [], [])
+        assert (first.posts_stored, first.posts_duplicate) == (2, 1)
+        assert (again.posts_stored, again.posts_duplicate) == (1, 1)
+        # The first record seen wins, so re-ingesting never rewrites history.
+        assert db.query("SELECT text FROM posts WHERE platform='twitter' AND post_id='1'") == [
+            ("a",)
+        ]
+        assert db.count("posts") == 3
+
+
+def test_account_snapshots_merge_newest_first_field_by_field(tmp_path: Path) -> None:
+    with Database(tmp_path / "s.duckdb") as db:
+        db.write_batch(
+            [], [Account("twitter", "u", handle="old", followers=5, seen_at=_t(1))], [], []
+        )
+        db.write_batch(
+            [], [Account("twitter", "u", handle="new", followers=None, seen_at=_t(3))], [], []
+        )
+        # An older snapshot arriving later changes nothing it has a newer value for.
+        db.write_batch(
+            [],
+            [Account("twitter", "u", handle="older", followers=1, location="X", seen_at=_t(2))],
+            [],
+            [],
+        )
+        row = db.query("SELECT handle, followers, location, seen_at FROM accounts")
+        assert row == [("new", 5, "X", _t(3))]
+
+
+def test_a_failed_batch_leaves_the_store_as_before(tmp_path: Path) -> None:
+    with Database(tmp_path / "s.duckdb") as db:
+        db.write_batch([Post("twitter", "1")], [], [], [])
+        bad = Post("twitter", "2", created_at="not a time")  # type: ignore[arg-type]
+        with pytest.raises(Exception):  # noqa: B017 - any Arrow error; the point is the rollback
+            db.write_batch([Post("twitter", "3"), bad], [], [], [])
+        assert db.query("SELECT post_id FROM posts") == [("1",)]
+
+
+def test_deletions_and_rejects_are_idempotent(tmp_path: Path) -> None:
+    with Database(tmp_path / "s.duckdb") as db:
+        for _ in range(2):
+            db.write_batch(
+                [],
+                [],
+                [Deletion("bluesky", "at://x/app.bsky.feed.post/1", deleted_at=_t(1))],
+                [Reject("/data/f.jsonl", 7, "invalid JSON", "{oops")],
+            )
+        assert db.count("deletions") == 1
+        assert db.count("rejects") == 1
+
+
+def test_parquet_round_trip(tmp_path: Path) -> None:
+    with Database(tmp_path / "a.duckdb") as db:
+        db.write_batch(
+            [Post("twitter", "1", created_at=_t(1), urls=["https://a.org"], hashtags=["x"])],
+            [Account("twitter", "u", handle="h", seen_at=_t(1))],
+            [Deletion("twitter", "9")],
+            [Reject("f", 1, "bad", "raw")],
+        )
+        db.export_parquet(tmp_path / "out")
+        original = db.query("SELECT * FROM posts")
+    with Database(tmp_path / "b.duckdb") as db2:
+        first = db2.import_parquet(tmp_path / "out")
+        second = db2.import_parquet(tmp_path / "out")
+        assert first["posts"].posts_stored == 1
+        assert second["posts"].posts_duplicate == 1
+        assert db2.query("SELECT * FROM posts") == original
+        assert db2.count("accounts") == 1 and db2.count("rejects") == 1
+
+
+def test_import_of_a_folder_without_tables_says_what_to_give(tmp_path: Path) -> None:
+    with Database(tmp_path / "a.duckdb") as db, pytest.raises(InputError, match="limelight export"):
+        db.import_parquet(tmp_path)
+
+
+def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.duckdb"
+    bogus.write_text("hello")
+    with pytest.raises(StoreError, match=r"choose another --db|cannot open"):
+        Database(bogus)
+
+
+def test_replace_table_refuses_canonical_tables(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    with Database(tmp_path / "a.duckdb") as db:
+        assert db.replace_table("scores", pa.table({"a": [1, 2]})) == 2
+        assert db.has_table("scores")
+        with pytest.raises(StoreError):
+            db.replace_table("posts", pa.table({"a": [1]}))
+
+
+def test_duplicate_posts_add_entities_the_stored_post_lacks(tmp_path: Path) -> None:
+    # Long-format sources give one entity per row; scalars stay first-seen.
+    with Database(tmp_path / "s.duckdb") as db:
+        db.write_batch([Post("facebook", "1", text="first", urls=["urlid://d/1"])], [], [], [])
+        db.write_batch(
+            [Post("facebook", "1", text="second", urls=["urlid://d/1", "urlid://d/2"],
+                  media=["phashid:9"])],
+            [], [], [],
+        )
+        assert db.query("SELECT text, urls, media FROM posts") == [
+            ("first", ["urlid://d/1", "urlid://d/2"], ["phashid:9"])
+        ]
