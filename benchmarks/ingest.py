@@ -29,7 +29,33 @@ import orjson
 
 WORK = Path(__file__).resolve().parent / "_work"
 EPOCH = datetime(2024, 3, 1, tzinfo=UTC)
-WORDS = ["the", "vote", "election", "people", "news", "today", "breaking", "truth", "media", "government", "must", "share", "now", "protest", "city", "power", "water", "people", "freedom", "lies", "support", "watch", "video", "real", "report"]
+WORDS = [
+    "the",
+    "vote",
+    "election",
+    "people",
+    "news",
+    "today",
+    "breaking",
+    "truth",
+    "media",
+    "government",
+    "must",
+    "share",
+    "now",
+    "protest",
+    "city",
+    "power",
+    "water",
+    "people",
+    "freedom",
+    "lies",
+    "support",
+    "watch",
+    "video",
+    "real",
+    "report",
+]
 
 
 def _iso(t: float) -> str:

@@ -121,9 +121,18 @@ def test_duplicate_posts_add_entities_the_stored_post_lacks(tmp_path: Path) -> N
     with Database(tmp_path / "s.duckdb") as db:
         db.write_batch([Post("facebook", "1", text="first", urls=["urlid://d/1"])], [], [], [])
         db.write_batch(
-            [Post("facebook", "1", text="second", urls=["urlid://d/1", "urlid://d/2"],
-                  media=["phashid:9"])],
-            [], [], [],
+            [
+                Post(
+                    "facebook",
+                    "1",
+                    text="second",
+                    urls=["urlid://d/1", "urlid://d/2"],
+                    media=["phashid:9"],
+                )
+            ],
+            [],
+            [],
+            [],
         )
         assert db.query("SELECT text, urls, media FROM posts") == [
             ("first", ["urlid://d/1", "urlid://d/2"], ["phashid:9"])

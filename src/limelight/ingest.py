@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import os
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+import pyarrow as pa
+
 from limelight._batch import Batch
+from limelight._parallel import ChunkResult, parse_in_parallel
 from limelight.errors import InputError, LimelightError
-from limelight.sources import FileRead, ReaderOptions, read_records
+from limelight.sources import FileRead, ReaderOptions, get_reader, read_records, resolve_format
+from limelight.sources._io import CountingFile, Opened, open_source, read_head
+from limelight.sources._read import read_csv_units
 from limelight.store import Database
 
 __all__ = ["DEFAULT_BATCH_SIZE", "FileSummary", "IngestSummary", "expand_paths", "ingest_paths"]
@@ -27,6 +35,10 @@ __all__ = ["DEFAULT_BATCH_SIZE", "FileSummary", "IngestSummary", "expand_paths",
 #: Records per transaction: large enough that DuckDB's per-statement cost is amortized,
 #: small enough that an interrupted batch costs seconds and a batch stays under ~100 MB.
 DEFAULT_BATCH_SIZE = 50_000
+
+#: Files at least this large are parsed on several processes: below it, starting the
+#: workers costs more than it saves.
+PARALLEL_MIN_BYTES = 16 << 20
 
 ProgressCallback = Callable[[FileRead, int], None]
 
@@ -127,13 +139,19 @@ def ingest_paths(
     force: bool = False,
     progress: ProgressCallback | None = None,
     on_file_start: Callable[[FileRead], None] | None = None,
+    workers: int | None = None,
+    parallel_min_bytes: int = PARALLEL_MIN_BYTES,
 ) -> IngestSummary:
     """Ingest files (or directories of files) into ``db`` and return what happened.
 
     A file that fails (unknown format, truncated, missing columns) is reported in its
     FileSummary with status "error" and a one-line message; the other files go on. Raise
     nothing for bad data; raise InputError only for paths that do not exist.
+
+    Files of ``parallel_min_bytes`` or more are parsed on ``workers`` processes (default:
+    one per core); the store ends up the same as with one.
     """
+    n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     summary = IngestSummary()
     files = expand_paths(paths)
     # Parsing makes millions of short-lived dicts and records and no reference cycles;
@@ -154,6 +172,8 @@ def ingest_paths(
                     force=force,
                     progress=progress,
                     on_file_start=on_file_start,
+                    workers=n_workers,
+                    parallel_min_bytes=parallel_min_bytes,
                 )
             )
     finally:
@@ -173,6 +193,8 @@ def _ingest_file(
     force: bool,
     progress: ProgressCallback | None,
     on_file_start: Callable[[FileRead], None] | None,
+    workers: int,
+    parallel_min_bytes: int,
 ) -> FileSummary:
     started = time.perf_counter()
     source = str(path.resolve())
@@ -190,7 +212,34 @@ def _ingest_file(
     if on_file_start is not None:
         on_file_start(fr)
     batch = Batch()
+    fallback_stored = 0
     try:
+        plan = _parallel_plan(path, fmt, encoding, workers, parallel_min_bytes)
+        if plan is not None:
+            try:
+                _ingest_parallel(
+                    path,
+                    db,
+                    plan,
+                    fmt is not None,
+                    options,
+                    encoding,
+                    source,
+                    fp,
+                    fs,
+                    fr,
+                    workers,
+                    batch_size,
+                    progress,
+                )
+                return fs
+            except (BrokenProcessPool, OSError):
+                # Workers could not start or died (no fork server, a killed worker): read
+                # the file here instead; what the workers stored counts as duplicates now.
+                earlier = fs.stored
+                fs.read = fs.duplicates = fs.rejected = fs.accounts = fs.stored = 0
+                fs.status, fs.message = "ok", None
+                fallback_stored = earlier
         # The store names files by absolute path, so reruns from elsewhere match.
         records = read_records(
             path, fmt, options=options, encoding=encoding, progress=fr, source_name=source
@@ -203,6 +252,9 @@ def _ingest_file(
                     progress(fr, fs.read)
         fs.format = fr.format
         _flush(db, batch, fs, source, fp, fr.format, completed=True)
+        if fallback_stored:
+            fs.stored += fallback_stored
+            fs.duplicates -= fallback_stored
         if fr.format is None:
             fs.status, fs.message = "empty", "the file holds no records"
     except LimelightError as exc:
@@ -213,9 +265,111 @@ def _ingest_file(
         fs.status, fs.message = "error", exc.message
     finally:
         fs.seconds = round(time.perf_counter() - started, 3)
-    if progress is not None:
-        progress(fr, fs.read)
+        if progress is not None:
+            progress(fr, fs.read)
     return fs
+
+
+def _parallel_plan(
+    path: Path, fmt: str | None, encoding: str, workers: int, min_bytes: int
+) -> str | None:
+    """The reader name if this file should be parsed in parallel, else None.
+
+    Worth it for large JSONL and CSV files when there are cores to spare; JSON arrays and
+    single documents cannot be cut into chunks of whole records.
+    """
+    if workers < 2 or path.stat().st_size < min_bytes:
+        return None
+    name = resolve_format(path, fmt, encoding)
+    if name is None:
+        return None
+    if get_reader(name).container == "csv":
+        return name
+    head = read_head(path).lstrip()
+    if head[:1] != b"{":
+        return None
+    try:
+        orjson.loads(head.split(b"\n", 1)[0])
+    except orjson.JSONDecodeError:
+        return None
+    return name
+
+
+def _ingest_parallel(
+    path: Path,
+    db: Database,
+    name: str,
+    forced: bool,
+    options: ReaderOptions | None,
+    encoding: str,
+    source: str,
+    fp: str,
+    fs: FileSummary,
+    fr: FileRead,
+    workers: int,
+    batch_size: int,
+    progress: ProgressCallback | None,
+) -> None:
+    fs.format = fr.format = name
+    opened = open_source(path)
+    fr.opened = opened
+    try:
+        header = None
+        if get_reader(name).container == "csv":
+            header = opened.stream.readline()
+            _check_header(header, name, options, source, encoding)
+        waiting: list[ChunkResult] = []
+        for result in parse_in_parallel(
+            opened,
+            reader=name,
+            forced=forced,
+            options=options,
+            encoding=encoding,
+            source=source,
+            workers=workers,
+            header=header,
+        ):
+            waiting.append(result)
+            if sum(r.read for r in waiting) >= batch_size:
+                _flush_chunks(db, waiting, fs)
+                if progress is not None:
+                    progress(fr, fs.read)
+        _flush_chunks(db, waiting, fs)
+        db.record_file(source, fp, name, fs.counts(), completed=True)
+    except LimelightError as exc:
+        _flush_chunks(db, waiting, fs)
+        fs.status, fs.message = "error", exc.message
+    finally:
+        opened.close()
+
+
+def _check_header(
+    header: bytes, name: str, options: ReaderOptions | None, source: str, encoding: str
+) -> None:
+    # The sequential reader raises the missing-column error; run it on the header alone.
+    raw = CountingFile(io.BytesIO(header))
+    opened = Opened(Path(source), io.BufferedReader(raw), raw, None, len(header))
+    reader = get_reader(name)(options)
+    for _ in read_csv_units(reader, opened, source, encoding):  # type: ignore[arg-type]
+        pass
+
+
+def _flush_chunks(db: Database, waiting: list[ChunkResult], fs: FileSummary) -> None:
+    if not waiting:
+        return
+    tables = [
+        pa.concat_tables([getattr(r, t) for r in waiting])
+        for t in ("posts", "accounts", "deletions", "rejects")
+    ]
+    result = db.write_tables(*tables)
+    fs.read += sum(r.read for r in waiting)
+    fs.rejected += tables[3].num_rows
+    fs.stored += result.posts_stored + result.deletions_stored
+    fs.duplicates += (
+        result.posts_duplicate + result.deletions_duplicate + sum(r.duplicates for r in waiting)
+    )
+    fs.accounts += sum(r.account_snapshots for r in waiting)
+    waiting.clear()
 
 
 def _flush(

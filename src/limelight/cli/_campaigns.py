@@ -54,7 +54,9 @@ def campaigns(
     if out is not None and suffix not in (".json", ".csv"):
         raise InputError(f"{out}: unknown output type {suffix or '(none)'}; use .json or .csv")
     if not db.exists():
-        raise InputError(f"{db}: no such database; create it with `limelight ingest FILE --db {db}`")
+        raise InputError(
+            f"{db}: no such database; create it with `limelight ingest FILE --db {db}`"
+        )
     with Database(db) as store:
         result = find_campaigns(
             store,
@@ -103,21 +105,25 @@ def _print_summary(rows: list[dict[str, Any]]) -> None:
         console.print("no campaigns found: no group of accounts co-acts beyond chance")
         return
     table = Table(title=f"{len(rows)} candidate campaigns, strongest first")
-    for name, justify in (
-        ("#", "right"), ("campaign", "left"), ("accounts", "right"), ("score", "right"),
-        ("behaviours", "left"), ("from", "left"), ("to", "left"), ("top item", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("campaign", no_wrap=True, min_width=16)
+    table.add_column("accounts", justify="right", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("active", no_wrap=True)  # first co-action and how long it went on
+    table.add_column("behaviours")
+    table.add_column("top item")
     for c in rows:
+        first, last = c["first_at"], c["last_at"]
+        days = (last - first).total_seconds() / 86400 if first and last else 0.0
+        active = f"{first:%Y-%m-%d} +{days:.1f}d" if first else ""
         top = c["top_items"][0] if c["top_items"] else ""
         table.add_row(
             str(c["rank"]),
             c["campaign_id"],
             str(c["n_accounts"]),
             f"{c['score']:.1f}",
-            ", ".join(c["behaviours"]),
-            f"{c['first_at']:%Y-%m-%d %H:%M}" if c["first_at"] else "",
-            f"{c['last_at']:%Y-%m-%d %H:%M}" if c["last_at"] else "",
-            top if len(top) <= 60 else top[:57] + "...",
+            active,
+            " ".join(b.removeprefix("co-") for b in c["behaviours"]),
+            top if len(top) <= 32 else top[:31] + "…",
         )
     console.print(table)

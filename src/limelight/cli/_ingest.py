@@ -325,7 +325,7 @@ def show(
 
 def _account_extra(store: Database, account_id: str) -> dict[str, Any]:
     try:
-        from limelight.detect.accounts import account_report  # type: ignore[attr-defined]
+        from limelight.detect.accounts import account_report
     except ImportError:
         return {}
     report: dict[str, Any] = account_report(store, account_id)

@@ -108,18 +108,22 @@ def read_records(
     try:
         if isinstance(reader, JsonReader):
             others = [c(options) for c in readers() if issubclass(c, JsonReader) and c.name != name]
-            yield from _read_json(reader, others if fmt is None else [], opened, source, encoding)
+            yield from read_json_units(
+                reader, others if fmt is None else [], opened, source, encoding
+            )
         elif isinstance(reader, CsvReader):
-            yield from _read_csv(reader, opened, source, encoding)
+            yield from read_csv_units(reader, opened, source, encoding)
     except DECOMPRESS_ERRORS as exc:
         raise decompress_error(path, opened.compression, exc) from None
     finally:
         opened.close()
 
 
-def _read_json(
+def read_json_units(
     reader: JsonReader, others: list[JsonReader], opened: Opened, source: str, encoding: str
 ) -> Iterator[Record | Reject]:
+    """Records from the JSON values of an opened file; values another reader matches
+    go to it (``others``), values no reader matches are rejected."""
     name = reader.name
     for unit in iter_json_units(opened, encoding):
         if unit.error is not None:
@@ -155,9 +159,11 @@ def _read_json(
                 yield rec
 
 
-def _read_csv(
+def read_csv_units(
     reader: CsvReader, opened: Opened, source: str, encoding: str
 ) -> Iterator[Record | Reject]:
+    """Records from the rows of an opened CSV file; raises FormatError if the header
+    lacks a required column."""
     header, rows = iter_csv_units(opened, encoding)
     missing = reader.missing_columns(header)
     if missing:

@@ -170,25 +170,28 @@ class Database:
         keys = TABLE_KEYS[table]
         cols = ", ".join(batch.schema.names)
         part = ", ".join(keys)
-        self._conn.register("_batch", batch)
-        try:
-            row = self._conn.execute(
-                f"""
+        if _unique_keys(batch, keys):
+            sql = f"""
+                INSERT INTO {table} ({cols})
+                SELECT {cols} FROM _batch b ANTI JOIN {table} t USING ({part})
+                """
+        else:
+            # An explicit ordinal: "first" must mean first in the file, whatever order a
+            # parallel scan reads the batch in.
+            batch = batch.append_column("_ord", pa.array(range(batch.num_rows), pa.int64()))
+            sql = f"""
                 INSERT INTO {table} ({cols})
                 SELECT {cols} FROM (
                     SELECT *, row_number() OVER (PARTITION BY {part} ORDER BY _ord) AS _rn
-                    FROM (SELECT *, row_number() OVER () AS _ord FROM _batch)
+                    FROM _batch
                 ) b
                 WHERE _rn = 1 AND NOT EXISTS (
                     SELECT 1 FROM {table} t WHERE {" AND ".join(f"t.{k} = b.{k}" for k in keys)}
                 )
                 """
-                if not _unique_keys(batch, keys)
-                else f"""
-                INSERT INTO {table} ({cols})
-                SELECT {cols} FROM _batch b ANTI JOIN {table} t USING ({part})
-                """
-            ).fetchone()
+        self._conn.register("_batch", batch)
+        try:
+            row = self._conn.execute(sql).fetchone()
         finally:
             self._conn.unregister("_batch")
         return int(row[0]) if row else 0
@@ -230,13 +233,16 @@ class Database:
         epoch = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
         seen = f"coalesce(seen_at, {epoch})"
         if not _unique_keys(batch, key):
+            # Newest first; on equal times the later row wins, as in Batch.
+            batch = batch.append_column("_ord", pa.array(range(batch.num_rows), pa.int64()))
+            order = f"(epoch_us({seen})::HUGEINT * 4294967296 + _ord)"
             merged_batch = ", ".join(
                 c
                 if c in key
                 else (
                     "max(seen_at) AS seen_at"
                     if c == "seen_at"
-                    else f"arg_max({c}, {seen}) FILTER (WHERE {c} IS NOT NULL) AS {c}"
+                    else f"arg_max({c}, {order}) FILTER (WHERE {c} IS NOT NULL) AS {c}"
                 )
                 for c in names
             )

@@ -92,7 +92,8 @@ def _row(scored: pa.Table, source: str, target: str) -> dict[str, Any]:
         pc.and_(pc.equal(scored["source"], source), pc.equal(scored["target"], target))
     )
     assert found.num_rows == 1
-    return found.to_pylist()[0]
+    row: dict[str, Any] = found.to_pylist()[0]
+    return row
 
 
 def test_raw_weights_cannot_tell_the_crowd_from_the_campaign(scored: pa.Table) -> None:

@@ -48,7 +48,7 @@ WITH p AS (
            coalesce(len(urls), 0) AS nu, coalesce(len(mentions), 0) AS nm,
            coalesce(len(hashtags), 0) AS nh
     FROM posts
-    WHERE account_id IS NOT NULL AND kind <> 'like'
+    WHERE account_id IS NOT NULL AND kind <> 'like' {post_filter}
 ),
 base AS (
     SELECT platform, account_id,
@@ -108,23 +108,42 @@ LEFT JOIN texts USING (platform, account_id)
 """
 
 _ACCOUNT_COLUMNS = (
-    "handle", "display_name", "created_at", "description", "followers", "following",
-    "posts_count", "likes_count", "listed_count", "verified", "default_profile",
-    "default_image", "location", "url", "lang", "bot_declared",
+    "handle",
+    "display_name",
+    "created_at",
+    "description",
+    "followers",
+    "following",
+    "posts_count",
+    "likes_count",
+    "listed_count",
+    "verified",
+    "default_profile",
+    "default_image",
+    "location",
+    "url",
+    "lang",
+    "bot_declared",
 )
 
 
-def scoring_table(db: Database) -> pa.Table:
+def scoring_table(db: Database, account_id: str | None = None) -> pa.Table:
     """Every account in the store (profiles, and authors known only from posts) with its
     profile columns and behaviour summary, ordered by (platform, account_id).
 
     ``seen_at`` falls back to the account's last post, then to the store's latest post,
-    so that account age is measured at the time the data describes, not today.
+    so that account age is measured at the time the data describes, not today. With
+    ``account_id``, only that account (on any platform) is read.
     """
+    params: list[str] = []
+    post_filter = where = ""
+    if account_id is not None:
+        post_filter, where = "AND account_id = ?", "WHERE coalesce(a.account_id, b.account_id) = ?"
+        params = [account_id, account_id]
     behaviour_cols = ", ".join(f"b.{c}" for c in BEHAVIOUR_SCHEMA.names[2:])
     profile_cols = ", ".join(f"a.{c}" for c in _ACCOUNT_COLUMNS)
     sql = f"""
-    WITH b AS ({BEHAVIOUR_SQL}),
+    WITH b AS ({BEHAVIOUR_SQL.format(post_filter=post_filter)}),
     latest AS (SELECT max(created_at) AS t FROM posts)
     SELECT coalesce(a.platform, b.platform) AS platform,
            coalesce(a.account_id, b.account_id) AS account_id,
@@ -134,6 +153,7 @@ def scoring_table(db: Database) -> pa.Table:
            {behaviour_cols}
     FROM accounts a
     FULL OUTER JOIN b ON a.platform = b.platform AND a.account_id = b.account_id
+    {where}
     ORDER BY 1, 2
     """
-    return db.arrow(sql)
+    return db.arrow(sql, params)

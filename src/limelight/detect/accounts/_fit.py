@@ -26,10 +26,11 @@ from limelight.detect.accounts._additive import AdditiveModel, from_lightgbm_dum
 from limelight.detect.accounts._behaviour import BEHAVIOUR_SCHEMA
 from limelight.detect.accounts._datasets import LabelledAccounts
 from limelight.detect.accounts._features import FEATURE_NAMES, FEATURES
+from limelight.errors import InputError
 from limelight.store import records_to_table
 
 __all__ = [
-    "PLATFORM_FIELDS_MISSING",
+    "VARIANTS",
     "FitSettings",
     "balanced_weights",
     "fit_additive",
@@ -37,11 +38,25 @@ __all__ = [
     "training_table",
 ]
 
-# Account fields each platform's API does not give (so they are None in the store).
-PLATFORM_FIELDS_MISSING: dict[str, tuple[str, ...]] = {
+# Model variants by the profile fields an account lacks, nested from full to minimal:
+# Twitter v1.1 has them all; v2 lacks the theme flag and (in most archives) favourites;
+# Mastodon also lists and location; Bluesky also a website; "counts" keeps only counts,
+# age and handle (what engineered-feature data sets such as gilani-2017 leave).
+VARIANTS: dict[str, tuple[str, ...]] = {
+    "full": (),
     "twitter-v2": ("default_profile", "likes_count"),
     "mastodon": ("default_profile", "likes_count", "listed_count", "location"),
     "bluesky": ("default_profile", "likes_count", "listed_count", "location", "url"),
+    "counts": (
+        "default_profile",
+        "likes_count",
+        "listed_count",
+        "location",
+        "url",
+        "default_image",
+        "description",
+        "display_name",
+    ),
 }
 
 
@@ -94,17 +109,23 @@ def balanced_weights(label: np.ndarray, dataset: np.ndarray, scale: dict[str, fl
             m = (dataset == ds) & (label == cls)
             if m.any():
                 w[m] = scale.get(str(ds), 1.0) / m.sum()
-    return w * len(label) / w.sum()
+    return np.asarray(w * len(label) / w.sum(), dtype=np.float64)
 
 
 def fit_additive(
     x: np.ndarray, y: np.ndarray, w: np.ndarray, settings: FitSettings
 ) -> AdditiveModel:
     """Boost stumps on (x, y, w) and read them back as an AdditiveModel."""
-    import lightgbm as lgb
+    try:
+        import lightgbm as lgb
+    except ImportError:
+        raise InputError(
+            "training the account model needs LightGBM; install it with `pip install lightgbm`"
+        ) from None
 
     usable = [
-        j for j, name in enumerate(FEATURE_NAMES)
+        j
+        for j, name in enumerate(FEATURE_NAMES)
         if name not in settings.excluded and np.isfinite(x[:, j]).mean() > 0.02
     ]
     mono = [FEATURES[j].monotone if settings.monotone else 0 for j in range(len(FEATURES))]
@@ -128,6 +149,8 @@ def fit_additive(
         "verbosity": -1,
     }
     x_used = np.where(np.isin(np.arange(x.shape[1]), usable)[None, :], x, np.nan)
-    ds = lgb.Dataset(x_used, label=y, weight=w, feature_name=list(FEATURE_NAMES), free_raw_data=True)
+    ds = lgb.Dataset(
+        x_used, label=y, weight=w, feature_name=list(FEATURE_NAMES), free_raw_data=True
+    )
     booster = lgb.train(params, ds, num_boost_round=settings.rounds)
     return from_lightgbm_dump(booster.dump_model(), FEATURE_NAMES, x_used)

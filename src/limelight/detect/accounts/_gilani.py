@@ -53,7 +53,9 @@ def load_gilani(folder: Path) -> LabelledAccounts:
         for band, followers in _BANDS.items():
             path = folder / f"{cls}.{band}.csv"
             if not path.is_file():
-                raise InputError(f"{path}: gilani-2017 file not found; point --data at the data folder")
+                raise InputError(
+                    f"{path}: gilani-2017 file not found; point --data at the data folder"
+                )
             with path.open(newline="", encoding="utf-8") as fh:
                 reader = csv.reader(fh)
                 next(reader, None)

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["BigramModel", "handle_local_part", "string_stats"]
+__all__ = ["BigramModel", "handle_local_part", "handle_stats", "string_stats"]
 
 # Symbols of the bigram model: a-z, 0-9, '_', any other byte, and a boundary marker.
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -46,13 +46,37 @@ def string_stats(values: pa.Array) -> dict[str, np.ndarray]:
     length = pc.utf8_length(values)
     digits = pc.count_substring_regex(values, r"\d")
     trailing = pc.utf8_length(pc.struct_field(pc.extract_regex(values, r"(?P<d>\d*)$"), "d"))
-    words = pc.count_substring_regex(values, r"\S+")
+    words = pc.list_value_length(pc.utf8_split_whitespace(values))
     return {
         "length": _floats(length),
         "digits": _floats(digits),
         "trailing_digits": _floats(trailing),
-        "words": _floats(words),
+        "words": np.where(_floats(length) == 0, 0.0, _floats(words)),
     }
+
+
+def handle_stats(handles: pa.Array) -> dict[str, np.ndarray]:
+    """Length, digit count and trailing-digit run of ASCII handles, from their bytes.
+
+    The same byte scan as the bigram model, so no regex runs over the handles.
+    """
+    codes, start, length = _codes(handles)
+    n = len(start)
+    out = {name: np.zeros(n) for name in ("length", "digits", "trailing_digits")}
+    nonempty = np.flatnonzero(length > 0)
+    if len(codes) and len(nonempty):
+        is_digit = (codes >= 26) & (codes < 36)
+        out["length"] = length.astype(np.float64)
+        out["digits"][nonempty] = np.add.reduceat(is_digit.astype(np.int64), start[nonempty])
+        # Position of the last non-digit in each handle (-1 when all digits).
+        pos = np.where(is_digit, -1, np.arange(len(codes)))
+        last = np.maximum.reduceat(pos, start[nonempty])
+        last = np.where(last >= start[nonempty], last, start[nonempty] - 1)
+        out["trailing_digits"][nonempty] = (start[nonempty] + length[nonempty] - 1) - last
+    mask = np.asarray(pc.is_null(handles).to_numpy(zero_copy_only=False), dtype=bool)
+    for arr in out.values():
+        arr[mask] = np.nan
+    return out
 
 
 def _floats(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -26,17 +26,20 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from limelight.detect.coordination._edges import co_action_edges
 from limelight.detect.coordination._graph import leiden_communities, multiplex_graph
 from limelight.detect.coordination._significance import (
     co_actions,
     edge_significance,
     significant_edges,
 )
+from limelight.errors import InputError
 from limelight.store import Database
 
 __all__ = [
     "CAMPAIGN_SCHEMA",
     "COMBINED",
+    "DEFAULT_WINDOWS",
     "EVIDENCE_SCHEMA",
     "MEMBER_SCHEMA",
     "CampaignResult",
@@ -92,6 +95,11 @@ EVIDENCE_SCHEMA = pa.schema(
 
 
 COMBINED = "combined"
+
+#: The behaviours ``find_campaigns`` runs by default, with their windows in seconds: a
+#: minute for reposts (scripted amplification lands within seconds; CooRTweet and CNT use
+#: 10-60 s), two minutes for links and texts (typed or pasted, so a little slower).
+DEFAULT_WINDOWS: dict[str, float] = {"co-repost": 60.0, "co-url": 120.0, "co-text": 120.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,14 +200,20 @@ def find_campaigns(
     those of ``campaigns_from_actions``. Writes the tables ``campaigns``,
     ``campaign_members`` and ``campaign_evidence`` in one transaction each when ``write``.
     """
+    # Imported here, not at the top: the behaviours module is written alongside this one.
     from limelight.detect.coordination import _behaviours
 
-    windows = _behaviours.default_windows()
+    windows = DEFAULT_WINDOWS
     if behaviours is None:
         chosen = dict(windows)
     elif isinstance(behaviours, Mapping):
         chosen = {b: float(w) for b, w in behaviours.items()}
     else:
+        unknown = [b for b in behaviours if b not in windows]
+        if unknown:
+            raise InputError(
+                f"unknown behaviour {', '.join(unknown)}; choose from {', '.join(windows)}"
+            )
         chosen = {b: windows[b] for b in behaviours}
     inputs = {b: (_behaviours.actions(db, b), w) for b, w in chosen.items()}
     result = campaigns_from_actions(
@@ -240,7 +254,6 @@ def campaigns_from_actions(
     that pairs that co-act a little in each of several behaviours are tested on their sum;
     the rest goes to ``campaigns_from_layers``.
     """
-    from limelight.detect.coordination._edges import co_action_edges
 
     def layer(acts: pa.Table, window: float, evidence: bool = True) -> Layer:
         edges = co_action_edges(acts, window, min_weight)
@@ -286,6 +299,8 @@ def campaigns_from_layers(
     capped at ``score_cap`` per pair and layer; ``evidence_per_campaign`` co-actions are
     kept per campaign (at most three per pair and behaviour, the closest in time).
     """
+    if min_accounts < 2:
+        raise InputError(f"min_accounts {min_accounts} must be 2 or more; the default is 3")
     kept = {name: significant_edges(layer.edges) for name, layer in layers.items()}
     graph = multiplex_graph(kept, score_cap=score_cap)
     groups = leiden_communities(
@@ -336,7 +351,7 @@ def _internal_pairs(kept: Mapping[str, pa.Table], labels: pa.Table, cap: float) 
         return conn.sql(
             f"""
             SELECT ls.campaign_id, k.source, k.target,
-                   sum(least(k.score, {float(cap)})) AS pair_score
+                   list_sum(list(least(k.score, {float(cap)}) ORDER BY k.layer)) AS pair_score
             FROM _kept k
             JOIN _labels ls ON ls.account_id = k.source
             JOIN _labels lt ON lt.account_id = k.target AND lt.campaign_id = ls.campaign_id
@@ -408,7 +423,8 @@ CREATE TEMP TABLE _members AS
            coalesce(e.partners, 0) AS n_partners,
            coalesce(b.behaviours, []) AS behaviours
     FROM _labels l JOIN _size s USING (campaign_id)
-    LEFT JOIN (SELECT campaign_id, account_id, sum(pair_score) AS total,
+    LEFT JOIN (SELECT campaign_id, account_id,
+                      list_sum(list(pair_score ORDER BY partner)) AS total,
                       count(*) AS partners
                FROM _ends GROUP BY ALL) e USING (campaign_id, account_id)
     LEFT JOIN (SELECT campaign_id, account_id, list(behaviour ORDER BY behaviour) AS behaviours
@@ -429,7 +445,8 @@ CREATE TEMP TABLE _campaigns AS
            coalesce(tp.top_items, []) AS top_items,
            a.accounts
     FROM _size s
-    LEFT JOIN (SELECT campaign_id, sum(pair_score) AS total, count(*) AS n_pairs
+    LEFT JOIN (SELECT campaign_id, list_sum(list(pair_score ORDER BY source, target)) AS total,
+                      count(*) AS n_pairs
                FROM _pairs GROUP BY campaign_id) p USING (campaign_id)
     LEFT JOIN (SELECT campaign_id, min(least(source_at, target_at)) AS first_at,
                       max(greatest(source_at, target_at)) AS last_at,

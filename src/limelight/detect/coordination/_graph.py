@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import igraph  # type: ignore[import-untyped]
-import leidenalg  # type: ignore[import-untyped]
+import igraph
+import leidenalg
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc

@@ -3,33 +3,32 @@
 A raw co-action count cannot tell a campaign from a crowd: a viral post reposted by
 thousands of people within minutes makes every pair of them "co-repost" it, and two very
 active accounts share popular items all the time. ``edge_significance`` puts each edge's
-count against a null model built from the same actions.
+count against a null model built from the same actions (docs/campaigns.md has the long
+form).
 
-The null model. Items are split into popularity strata (item ``i`` acted on by ``n_i``
-accounts goes to stratum ``floor(log2 n_i)``), because items of one popularity are roughly
-exchangeable while items of different popularity are not: sharing a post that a third of
-all accounts reposted says little, sharing an obscure one says much. Within stratum ``s``
-an account ``u`` acted on ``d_us`` items; under the null it picks them at random in
-proportion to item popularity (a Chung-Lu bipartite configuration model), so it acts on item
-``i`` with probability ``d_us n_i / M_s`` (``M_s`` = all account-item incidences in ``s``).
-Two accounts that both act on ``i`` co-act (land within the window) with probability
-``q_i``, the share of all pairs of ``i``'s accounts that acted within the window of each
-other: near 1 for a burst, small for an item shared over days. The expected number of
-co-actions of ``u`` and ``v`` in stratum ``s`` is therefore
-``lambda_s = d_us d_vs sum_i(n_i^2 q_i) / M_s^2`` (capped at ``min(d_us, d_vs)``), and the
-observed count (items both acted on, first actions within the window) is tested against a
-Poisson(``lambda_s``) tail. An edge's p-value is the smallest stratum p-value times the
-number of strata both accounts are active in (Bonferroni), and an edge is significant when
-its Benjamini-Hochberg q-value, over all pairs of active accounts, is at most ``alpha``.
+Items are split into popularity strata (item ``i``, acted on by ``n_i`` accounts, goes to
+stratum ``floor(log2 n_i)``, per ``behaviour`` when the actions carry that column): items
+of one popularity are roughly exchangeable, items of very different popularity are not.
+Within stratum ``s`` account ``u`` acted on ``d_us`` items; under the null it picks them
+in proportion to popularity (a Chung-Lu bipartite configuration model), so it acts on item
+``i`` with probability ``d_us n_i / M_s``. Two accounts that both act on an item co-act
+(first actions within the window) with probability ``q_s``: the share of all pairs of an
+item's accounts that acted within the window, pooled over the stratum, leaving out the
+pairs under test (add-one smoothed), so that a campaign cannot raise the bar it is tested
+against. The expected count is ``lambda_s = d_us d_vs q_s sum(n_i^2) / M_s^2`` (capped at
+``min(d_us, d_vs)``) and the observed count is tested against a Poisson tail. Strata are
+accumulated rarest first and the best prefix p-value is Bonferroni-corrected; an edge is
+significant when its Benjamini-Hochberg q-value over all pairs that shared an item (at
+most the sum over items of their pairs of accounts) is at most ``alpha``.
 
 Sources: validating bipartite projections per stratum of item degree follows Tumminello
 et al., "Statistically validated networks in bipartite complex systems", PLoS ONE 6(3),
 2011; the degree-preserving null is the bipartite configuration model of Saracco et al.,
 "Inferring monopartite projections of bipartite networks: an entropy-based approach", New
-J. Phys. 19, 2017 (here in its Chung-Lu form); timing against the item's own spread
-answers the concern of Giglietto et al. (2020, "It takes a village to manipulate the
-media") and Pacheco et al. (2021, "Uncovering coordinated networks on social media")
-that popular items make co-sharing cheap, which they address with thresholds and TF-IDF.
+J. Phys. 19, 2017 (here in its Chung-Lu form); the concern that popular items make
+co-sharing cheap is Giglietto et al. (2020, "It takes a village to manipulate the media")
+and Pacheco et al. (2021, "Uncovering coordinated networks on social media"), who answer
+it with thresholds and TF-IDF weights.
 """
 
 from __future__ import annotations
@@ -41,6 +40,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from limelight.errors import InputError
 
 __all__ = [
     "SIGNIFICANCE_COLUMNS",
@@ -59,8 +60,8 @@ _TS = pa.timestamp("us", tz="UTC")
 def window_microseconds(window: timedelta | float) -> int:
     """The co-action window in whole microseconds, from a timedelta or seconds."""
     seconds = window.total_seconds() if isinstance(window, timedelta) else float(window)
-    if not seconds >= 0:
-        raise ValueError(f"window must be zero or more seconds, got {window!r}")
+    if not seconds >= 0 or math.isinf(seconds):
+        raise InputError(f"window {window!r} must be a finite number of seconds >= 0; give e.g. 60")
     return round(seconds * 1_000_000)
 
 
@@ -140,11 +141,7 @@ _SHARED = """
         LEFT JOIN deg ds ON ds.account_id = _edges.source
         LEFT JOIN deg dt ON dt.account_id = _edges.target
     )
-    SELECT e.source, e.target, a.item,
-           CASE WHEN flip_free THEN a.post_id ELSE b.post_id END AS source_post_id,
-           CASE WHEN flip_free THEN a.t ELSE b.t END AS source_at,
-           CASE WHEN flip_free THEN b.post_id ELSE a.post_id END AS target_post_id,
-           CASE WHEN flip_free THEN b.t ELSE a.t END AS target_at,
+    SELECT e.source, e.target, a.item,{posts}
            abs(epoch_us(a.t) - epoch_us(b.t)) <= {window} AS close
     FROM e
     JOIN _fa a ON a.account_id = e.lo
@@ -152,12 +149,25 @@ _SHARED = """
 """
 
 
+_POSTS = """
+           CASE WHEN flip_free THEN a.post_id ELSE b.post_id END AS source_post_id,
+           CASE WHEN flip_free THEN a.t ELSE b.t END AS source_at,
+           CASE WHEN flip_free THEN b.post_id ELSE a.post_id END AS target_post_id,
+           CASE WHEN flip_free THEN b.t ELSE a.t END AS target_at,"""
+
+
 def _shared_items(
-    conn: duckdb.DuckDBPyConnection, edges: pa.Table, actions: pa.Table, window_us: int
+    conn: duckdb.DuckDBPyConnection,
+    edges: pa.Table,
+    actions: pa.Table,
+    window_us: int,
+    *,
+    posts: bool = False,
 ) -> pa.Table:
     """Every item both accounts of an edge acted on, with ``close`` for within the window.
 
-    Leaves the first-action table ``_fa`` on the connection for the caller.
+    With ``posts``, also both accounts' post ids and times. Leaves the first-action table
+    ``_fa`` on the connection for the caller.
     """
     columns = ["account_id", "item", "at", "post_id"]
     if "behaviour" in actions.column_names:
@@ -169,7 +179,8 @@ def _shared_items(
     conn.register("_acts", acts)
     conn.register("_edges", edges.select(["source", "target"]))
     conn.execute(_FIRST_ACTIONS)
-    return conn.sql(_SHARED.format(window=window_us)).to_arrow_table()
+    sql = _SHARED.format(window=window_us, posts=_POSTS if posts else "")
+    return conn.sql(sql).to_arrow_table()
 
 
 def co_actions(edges: pa.Table, actions: pa.Table, window: timedelta | float) -> pa.Table:
@@ -182,7 +193,7 @@ def co_actions(edges: pa.Table, actions: pa.Table, window: timedelta | float) ->
     """
     conn = _connect()
     try:
-        shared = _shared_items(conn, edges, actions, window_microseconds(window))
+        shared = _shared_items(conn, edges, actions, window_microseconds(window), posts=True)
         conn.register("_shared", shared)
         return conn.sql(
             "SELECT * EXCLUDE (close) FROM _shared WHERE close ORDER BY source, target, item"
@@ -230,6 +241,7 @@ _PER_STRATUM = """
     JOIN _deg dv ON dv.account_id = e.target AND dv.stratum = du.stratum
     JOIN _strata s ON s.stratum = du.stratum
     LEFT JOIN _obs o ON o.source = e.source AND o.target = e.target AND o.stratum = du.stratum
+    ORDER BY eid, du.stratum
 """
 
 
@@ -247,11 +259,11 @@ def edge_significance(
     ``pvalue`` the chance of at least the observed co-actions under it (strata combined),
     ``score`` is -log10(pvalue) computed in log space (so it stays finite where the p-value
     underflows to 0), and ``significant`` says whether the Benjamini-Hochberg q-value over
-    all pairs of active accounts is at most ``alpha`` (default 0.01: one false pair per
+    all pairs that shared an item is at most ``alpha`` (default 0.01: one false pair per
     hundred reported). Rows keep their order.
     """
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+        raise InputError(f"alpha {alpha} must be between 0 and 1; the default is 0.01")
     n = edges.num_rows
     expected = np.zeros(n)
     log_p = np.zeros(n)
@@ -269,7 +281,11 @@ def edge_significance(
             *setup, select = _PER_STRATUM.split(";")
             cur.execute(";".join(setup))
             rows = cur.sql(select).to_arrow_table()
-            active = cur.execute("SELECT count(DISTINCT account_id) FROM _deg").fetchone()
+            # The family: pairs that shared an item (bounded by the pairs of each item).
+            family = cur.execute(
+                "SELECT (SELECT count(DISTINCT account_id) FROM _deg), "
+                "(SELECT sum(n * (n - 1) / 2) FROM _items)"
+            ).fetchone()
         finally:
             cur.close()
         eid = rows["eid"].to_numpy()
@@ -277,8 +293,9 @@ def edge_significance(
         k = rows["k"].to_numpy()
         np.add.at(expected, eid, lam)
         log_p = _rarest_first(eid, lam, k, n)
-        n_active = int(active[0]) if active else 0
-        significant = _benjamini_hochberg(log_p, n_active * (n_active - 1) / 2, alpha)
+        n_active, item_pairs = (int(family[0] or 0), float(family[1] or 0)) if family else (0, 0)
+        n_tests = min(n_active * (n_active - 1) / 2, item_pairs)
+        significant = _benjamini_hochberg(log_p, n_tests, alpha)
     columns = {
         "expected": pa.array(expected, pa.float64()),
         "pvalue": pa.array(np.exp(log_p), pa.float64()),
@@ -317,8 +334,9 @@ def _rarest_first(eid: np.ndarray, lam: np.ndarray, k: np.ndarray, n: int) -> np
 def _benjamini_hochberg(log_p: np.ndarray, n_tests: float, alpha: float) -> np.ndarray:
     """Which p-values pass Benjamini-Hochberg at ``alpha`` among ``n_tests`` hypotheses.
 
-    Pairs that never co-acted are hypotheses too (with p = 1), so ``n_tests`` is the number
-    of pairs of active accounts, not the number of edges.
+    Pairs that shared an item without reaching ``min_weight`` are hypotheses too (with a
+    large p), so ``n_tests`` counts every pair that shared an item (as Tumminello et al.
+    2011 count tests), not only the edges.
     """
     m = max(n_tests, float(log_p.size), 1.0)
     order = np.argsort(log_p, kind="stable")

@@ -243,12 +243,14 @@ class _Builder:
 
     def organic_reactions(self, activity: np.ndarray, originals: np.ndarray) -> None:
         """Reposts (45% of activity) and replies (10%) of originals, by popularity."""
+        if not originals.size:
+            return
         weight = self.rng.pareto(self.s.popularity_shape, originals.size) + 1
         weight /= weight.sum()
         who = activity / activity.sum()
         for kind, share, median_delay in (("repost", 0.45, 1800.0), ("reply", 0.10, 900.0)):
             total = int(self.rng.poisson(share * activity.sum()))
-            targets = self.rng.choice(originals, total, p=weight) if originals.size else []
+            targets = self.rng.choice(originals, total, p=weight)
             actors = self.rng.choice(activity.size, total, p=who)
             delays = self.rng.lognormal(np.log(median_delay), 1.5, total)
             seen: set[tuple[int, int]] = set()

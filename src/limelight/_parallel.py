@@ -1,0 +1,187 @@
+"""Parallel ingest of one large file: the main process cuts, worker processes parse.
+
+Parsing JSON and building records is CPU-bound Python, so one process cannot use a second
+core. For a large JSONL or CSV file the main process reads the (decompressed) bytes and
+cuts them into chunks of whole records; worker processes parse each chunk with the same
+readers and the same Batch as the sequential path and send back Arrow tables; the main
+process writes them to the store in order, one transaction per batch, while the workers
+parse the next chunks. Results are taken in chunk order, so the first record of a key
+still wins and the store ends up exactly as the sequential path leaves it.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing as mp
+import signal
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import pyarrow as pa
+
+from limelight._batch import Batch
+from limelight.sources import JsonReader, ReaderOptions, get_reader, readers
+from limelight.sources._io import DECOMPRESS_ERRORS, CountingFile, Opened, decompress_error
+from limelight.sources._read import read_csv_units, read_json_units
+
+__all__ = ["ChunkResult", "ChunkTask", "cut_chunks", "parse_chunk", "parse_in_parallel"]
+
+#: Bytes per chunk: large enough that pickling and scheduling cost little per record,
+#: small enough that a worker's records stay a few tens of MB.
+CHUNK_BYTES = 4 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkTask:
+    """One chunk of whole records and what a worker needs to parse it."""
+
+    data: bytes
+    first_line: int
+    header: bytes | None
+    reader: str
+    forced: bool
+    options: ReaderOptions | None
+    encoding: str
+    source: str
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    """A parsed chunk: the store's four tables and the counts behind them."""
+
+    posts: pa.Table
+    accounts: pa.Table
+    deletions: pa.Table
+    rejects: pa.Table
+    read: int
+    duplicates: int
+    account_snapshots: int
+
+
+def cut_chunks(
+    stream: IO[bytes], *, csv: bool, size: int = CHUNK_BYTES, first_line: int = 1
+) -> Iterator[tuple[bytes, int]]:
+    """Yield (chunk, number of its first line) with every chunk ending at a record's end.
+
+    JSONL records end at a newline. CSV records end at a newline outside quotes: the
+    newline where the count of '"' so far is even (an escaped quote adds two).
+    """
+    line = first_line
+    carry = b""
+    while True:
+        block = stream.read(size)
+        if not block:
+            if carry:
+                yield carry, line
+            return
+        data = carry + block
+        cut = _last_record_end(data, csv)
+        if cut < 0:
+            carry = data
+            continue
+        chunk, carry = data[: cut + 1], data[cut + 1 :]
+        yield chunk, line
+        line += chunk.count(b"\n")
+
+
+def _last_record_end(data: bytes, csv: bool) -> int:
+    pos = data.rfind(b"\n")
+    if not csv:
+        return pos
+    quotes = data.count(b'"')
+    while pos >= 0:
+        after = data.count(b'"', pos)
+        if (quotes - after) % 2 == 0:
+            return pos
+        pos = data.rfind(b"\n", 0, pos)
+    return -1
+
+
+def parse_chunk(task: ChunkTask) -> ChunkResult:
+    """Parse one chunk in a worker: the readers and Batch of the sequential path."""
+    payload = (task.header or b"") + task.data
+    raw = CountingFile(io.BytesIO(payload))
+    opened = Opened(Path(task.source), io.BufferedReader(raw, 1 << 20), raw, None, len(payload))
+    reader = get_reader(task.reader)(task.options)
+    if isinstance(reader, JsonReader):
+        others = (
+            []
+            if task.forced
+            else [
+                c(task.options)
+                for c in readers()
+                if issubclass(c, JsonReader) and c.name != task.reader
+            ]
+        )
+        records = read_json_units(reader, others, opened, task.source, task.encoding)
+        offset = task.first_line - 1
+    else:
+        records = read_csv_units(reader, opened, task.source, task.encoding)  # type: ignore[arg-type]
+        offset = task.first_line - 2  # the header line was put back in front
+    batch = Batch()
+    for rec in records:
+        if rec.source_line is not None:
+            rec.source_line += offset
+        batch.add(rec)
+    posts, accounts, deletions, rejects = batch.tables()
+    return ChunkResult(
+        posts, accounts, deletions, rejects, batch.read, batch.post_dups, batch.account_snapshots
+    )
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is the main process's to handle: it stops between batches.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def parse_in_parallel(
+    opened: Opened,
+    *,
+    reader: str,
+    forced: bool,
+    options: ReaderOptions | None,
+    encoding: str,
+    source: str,
+    workers: int,
+    header: bytes | None,
+) -> Iterator[ChunkResult]:
+    """Parse a file's chunks on ``workers`` processes and yield the results in order.
+
+    At most two chunks per worker are in flight, so memory stays bounded whatever the
+    file's size. A worker's unexpected error is raised here.
+    """
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["limelight._parallel"])
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint) as pool:
+        pending: deque[Future[ChunkResult]] = deque()
+        # The header, when there is one, was line 1 and is already read.
+        chunks = cut_chunks(
+            opened.stream, csv=header is not None, first_line=1 if header is None else 2
+        )
+        try:
+            while True:
+                try:
+                    data, first_line = next(chunks)
+                except StopIteration:
+                    break
+                except DECOMPRESS_ERRORS as exc:
+                    # Records before a truncation are good: hand them over, then fail.
+                    while pending:
+                        yield pending.popleft().result()
+                    raise decompress_error(opened.path, opened.compression, exc) from None
+                task = ChunkTask(
+                    data, first_line, header, reader, forced, options, encoding, source
+                )
+                pending.append(pool.submit(parse_chunk, task))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise

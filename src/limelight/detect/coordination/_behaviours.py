@@ -1,0 +1,229 @@
+"""Behaviours: what counts as "the same action", with the defaults each one starts from.
+
+A behaviour turns posts into *actions* (``account_id``, ``item``, ``at``, ``post_id``): two
+accounts co-act when they act on the same item within the time window. The defaults and
+the reasons for them:
+
+* window 60 s for the content behaviours: coordination-network-toolkit's README gives
+  60 seconds as the default for every network type, and its worked examples use
+  ``--time_window 60``; CooRTweet's ``detect_groups`` defaults to a stricter 10 s.
+* window 10 s for ``fast-repost``: CooRTweet's default ``time_window`` (10 s); two accounts
+  that both repost within 10 s of the original are within 10 s of each other.
+* window 60 s for ``sync``, the width of its activity buckets (one minute, the finest
+  resolution many archives keep, e.g. the IRA tweets' ``publish_date``).
+* min_weight 2: coordination-network-toolkit's ``--min_edge_weight`` default, and
+  CooRTweet's ``min_participation`` / ``min_repetition`` default. A single shared action is
+  coincidence more often than not. ``sync`` uses 5: sharing a busy minute is common.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from limelight.detect.coordination import _sql
+from limelight.detect.coordination._edges import ACTION_SCHEMA, run_pure_sql
+from limelight.detect.coordination._similar import near_duplicate_items
+from limelight.errors import InputError
+from limelight.store import Database
+
+__all__ = ["BEHAVIOURS", "Behaviour", "actions", "get_behaviour"]
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """One kind of co-action: its name, what it matches, its defaults and its options."""
+
+    name: str
+    summary: str
+    window: float
+    min_weight: int
+    options: Mapping[str, bool | int | float] = field(default_factory=dict)
+    columns: tuple[str, ...] = ("account_id", "post_id", "created_at", "kind")
+
+
+def _behaviour(
+    name: str,
+    summary: str,
+    window: float,
+    min_weight: int = 2,
+    columns: tuple[str, ...] = (),
+    **options: bool | int | float,
+) -> Behaviour:
+    base = ("account_id", "post_id", "created_at", "kind")
+    return Behaviour(name, summary, window, min_weight, MappingProxyType(options), base + columns)
+
+
+_REGISTRY: dict[str, Behaviour] = {
+    b.name: b
+    for b in (
+        _behaviour("co-repost", "reposted the same post", 60.0, columns=("ref_post_id",)),
+        _behaviour(
+            "co-text",
+            "posted the same normalized text (not reposts)",
+            60.0,
+            columns=("text",),
+            strip_urls=False,
+            min_length=1,
+        ),
+        _behaviour(
+            "co-url",
+            "shared the same normalized URL (not in reposts)",
+            60.0,
+            columns=("urls",),
+            by_domain=False,
+        ),
+        _behaviour(
+            "co-hashtags",
+            "used the same set of two or more hashtags",
+            60.0,
+            columns=("hashtags",),
+            sequence=False,
+            min_size=2,
+        ),
+        _behaviour("co-reply", "replied to the same post", 60.0, columns=("reply_to_post_id",)),
+        _behaviour(
+            "co-mention",
+            "mentioned the same set of accounts",
+            60.0,
+            columns=("mentions",),
+            min_size=1,
+        ),
+        _behaviour(
+            "co-similar-text",
+            "posted near-duplicate text (MinHash LSH)",
+            60.0,
+            columns=("text",),
+            threshold=0.8,
+            shingle_size=1,
+            min_tokens=5,
+            num_perm=128,
+            strip_urls=True,
+            random_state=1,
+        ),
+        _behaviour(
+            "fast-repost",
+            "reposted the same post within `delay` s of its creation",
+            10.0,
+            columns=("platform", "ref_post_id"),
+            delay=10.0,
+            snowflake=True,
+        ),
+        _behaviour(
+            "sync",
+            "were active in the same time bucket",
+            60.0,
+            min_weight=5,
+            resolution=60.0,
+            min_posts=10,
+            max_accounts=1000,
+        ),
+    )
+}
+
+#: Every behaviour's name, in the order the documentation presents them.
+BEHAVIOURS: tuple[str, ...] = tuple(_REGISTRY)
+
+
+def get_behaviour(name: str) -> Behaviour:
+    """The behaviour called ``name`` (underscores accepted for dashes), or an InputError."""
+    key = name.strip().lower().replace("_", "-")
+    try:
+        return _REGISTRY[key]
+    except KeyError:
+        raise InputError(
+            f"unknown behaviour {name!r}; choose one of {', '.join(BEHAVIOURS)}"
+        ) from None
+
+
+def resolve_options(behaviour: Behaviour, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The behaviour's defaults updated with ``options``, each checked against its type."""
+    unknown = sorted(set(options) - set(behaviour.options))
+    if unknown:
+        allowed = ", ".join(behaviour.options) or "none"
+        raise InputError(
+            f"behaviour {behaviour.name!r} has no option {', '.join(unknown)}; "
+            f"its options are: {allowed}"
+        )
+    resolved: dict[str, Any] = dict(behaviour.options)
+    for key, value in options.items():
+        default = behaviour.options[key]
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        else:
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+            value = float(value) if ok else value
+        if not ok:
+            raise InputError(
+                f"option {key}={value!r} of {behaviour.name!r} must be a "
+                f"{type(default).__name__} >= 0 like its default {default!r}"
+            )
+        resolved[key] = value
+    if behaviour.name == "co-similar-text" and not 0 < resolved["threshold"] <= 1:
+        raise InputError(f"threshold {resolved['threshold']} must be in (0, 1]; e.g. 0.8")
+    return resolved
+
+
+def actions(db_or_posts: Database | pa.Table, behaviour: str, **options: Any) -> pa.Table:
+    """The actions a behaviour sees in the posts: one row per (account, item, time, post).
+
+    ``db_or_posts`` is a store (its ``posts`` table is read) or an Arrow table with the
+    store's posts columns (those the behaviour needs). Options are the behaviour's own
+    (see ``get_behaviour(name).options``); the result has ``ACTION_SCHEMA`` and feeds
+    ``co_action_edges``. Rows come in no particular order.
+    """
+    spec = get_behaviour(behaviour)
+    opts = resolve_options(spec, options)
+    if isinstance(db_or_posts, pa.Table):
+        missing = [c for c in spec.columns if c not in db_or_posts.column_names]
+        if missing:
+            raise InputError(
+                f"the posts table lacks column(s) {', '.join(missing)} that {spec.name!r} "
+                f"needs; give a table with the store's posts columns"
+            )
+    elif not isinstance(db_or_posts, Database):
+        raise InputError(
+            f"actions() takes a Database or an Arrow posts table, not {type(db_or_posts).__name__}"
+        )
+    if spec.name == "co-similar-text":
+        rows = _query(db_or_posts, _sql.similar_text_candidates(opts))
+        items = near_duplicate_items(
+            rows.column("item"),
+            threshold=opts["threshold"],
+            shingle_size=max(int(opts["shingle_size"]), 1),
+            min_tokens=int(opts["min_tokens"]),
+            num_perm=max(int(opts["num_perm"]), 16),
+            random_state=int(opts["random_state"]),
+        )
+        rows = rows.set_column(rows.column_names.index("item"), "item", items)
+        rows = rows.filter(pc.is_valid(rows.column("item")))
+    else:
+        rows = _query(db_or_posts, _sql.ACTION_SQL[spec.name](opts))
+    return _as_actions(rows)
+
+
+def _query(source: Database | pa.Table, sql: str) -> pa.Table:
+    if isinstance(source, Database):
+        return source.arrow(sql)
+    return run_pure_sql(sql, {"posts": source})
+
+
+def _as_actions(rows: pa.Table) -> pa.Table:
+    """Give the SQL's (account_id, item, at_us, post_id) the action schema's types."""
+    at = rows.column("at_us").cast(pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+    return pa.Table.from_arrays(
+        [
+            rows.column("account_id").cast(pa.string()),
+            rows.column("item").cast(pa.string()),
+            at,
+            rows.column("post_id").cast(pa.string()),
+        ],
+        schema=ACTION_SCHEMA,
+    )

@@ -1,0 +1,82 @@
+"""Edges of one behaviour over a store, returned with the parameters that made them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from limelight.detect.coordination._behaviours import actions, get_behaviour, resolve_options
+from limelight.detect.coordination._edges import co_action_edges
+from limelight.store import Database
+
+__all__ = ["EdgeResult", "edge_table_name", "edges", "save_edges"]
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeResult:
+    """A co-action network: the edge table and the settings that produced it.
+
+    ``table`` has the columns of ``EDGE_SCHEMA`` (``source, target, weight, first_at,
+    last_at, items, n_items``); ``options`` holds every behaviour option, defaults
+    included, so a result can be reproduced or explained from itself.
+    """
+
+    table: pa.Table
+    behaviour: str
+    window: float
+    min_weight: int
+    options: dict[str, Any] = field(default_factory=dict)
+    n_actions: int = 0
+
+    @property
+    def n_accounts(self) -> int:
+        """How many distinct accounts have at least one edge."""
+        if self.table.num_rows == 0:
+            return 0
+        both = pa.concat_arrays(
+            [
+                self.table.column("source").combine_chunks(),
+                self.table.column("target").combine_chunks(),
+            ]
+        )
+        return len(both.unique())
+
+
+def edges(
+    db: Database | pa.Table,
+    behaviour: str,
+    window: float | None = None,
+    min_weight: int | None = None,
+    **options: Any,
+) -> EdgeResult:
+    """Build a behaviour's actions from the store and join them into co-action edges.
+
+    ``window`` (seconds) and ``min_weight`` default to the behaviour's documented
+    defaults (``get_behaviour(name)``); ``options`` are the behaviour's own. A posts Arrow
+    table may stand in for the store.
+    """
+    spec = get_behaviour(behaviour)
+    resolved = resolve_options(spec, options)
+    w = spec.window if window is None else window
+    k = spec.min_weight if min_weight is None else min_weight
+    acts = actions(db, spec.name, **options)
+    table = co_action_edges(acts, w, k)
+    return EdgeResult(table, spec.name, float(w), int(k), resolved, acts.num_rows)
+
+
+def edge_table_name(behaviour: str) -> str:
+    """The store table that holds a behaviour's latest edges, e.g. ``edges_co_repost``."""
+    return "edges_" + get_behaviour(behaviour).name.replace("-", "_")
+
+
+def save_edges(db: Database, result: EdgeResult) -> str:
+    """Replace the behaviour's edge table in the store with ``result``; return its name.
+
+    The table keeps exactly the edge columns, so later stages (significance, campaigns,
+    the report) read the same shape whether edges come from here or from memory.
+    """
+    name = edge_table_name(result.behaviour)
+    db.replace_table(name, result.table)
+    return name

@@ -1,0 +1,77 @@
+"""`limelight accounts` and `limelight train accounts` through the CLI runner."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from limelight.cli import app
+from limelight.detect.accounts import LabelledAccounts
+from limelight.store import Database
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def cresci_store(labelled: LabelledAccounts, tmp_path: Path) -> Path:
+    """A store file with the cresci-2017 profiles, closed so the command can open it."""
+    path = tmp_path / "cresci.duckdb"
+    with Database(path) as db:
+        db.write_batch(
+            [],
+            [
+                a
+                for a, g in zip(labelled.accounts, labelled.group, strict=True)
+                if g.startswith("cresci")
+            ],
+            [],
+            [],
+        )
+    return path
+
+
+def test_accounts_writes_csv_and_table(cresci_store: Path, tmp_path: Path) -> None:
+    path = cresci_store
+    out = tmp_path / "scores.csv"
+    result = runner.invoke(app, ["accounts", "--db", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "cohort-1: 88 accounts" in result.output
+    with out.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[:2] == ["account_id", "bot_score"]
+    assert all(0.0 <= float(r["bot_score"]) <= 1.0 for r in rows)
+    davide = next(r for r in rows if r["account_id"] == "24858289")
+    assert davide["handle"] == "davideb66" and "(" in davide["reasons"]
+    with Database(path) as db:
+        assert db.query("SELECT count(*) FROM account_scores")[0][0] == len(rows)
+    result = runner.invoke(app, ["accounts", "--db", str(path), "--json"])
+    assert result.exit_code == 0 and '"cohorts": ' in result.output
+
+
+def test_accounts_on_a_missing_store_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["accounts", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 2
+    assert "no such database" in result.output
+
+
+def test_train_accounts_rejects_a_missing_data_folder(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "accounts", "--data", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+
+
+@pytest.mark.slow
+def test_train_accounts_without_evaluation_writes_a_loadable_model(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "model.json"
+    result = runner.invoke(
+        app, ["train", "accounts", "--data", str(data_dir), "--out", str(out), "--no-evaluate"]
+    )
+    assert result.exit_code == 0, result.output
+    from limelight.detect.accounts import AccountModel
+
+    m = AccountModel.load(out)
+    assert "folds" not in m.report and m.general.names
