@@ -38,6 +38,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from limelight.sources.cnt_csv import CntCsvReader
+
 WORK = Path(__file__).resolve().parent / "_work"
 WINDOW, MIN_WEIGHT = 60, 2
 NETWORK = {"co-repost": "co_retweet", "co-url": "co_link"}
@@ -136,18 +138,7 @@ def _cnt_csv(actions: pa.Table, behaviour: str, n: int) -> Path:
             rows[post] = [post, account, account, "", "", "", stamp, item]
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "message_id",
-                "user_id",
-                "username",
-                "repost_id",
-                "reply_id",
-                "message",
-                "timestamp",
-                "urls",
-            ]
-        )
+        writer.writerow(CntCsvReader.required_columns)
         writer.writerows(rows.values())
     return out
 

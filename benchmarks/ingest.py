@@ -27,6 +27,8 @@ from pathlib import Path
 
 import orjson
 
+from limelight.sources.cnt_csv import CntCsvReader
+
 WORK = Path(__file__).resolve().parent / "_work"
 EPOCH = datetime(2024, 3, 1, tzinfo=UTC)
 WORDS = [
@@ -155,18 +157,7 @@ def make_cnt_csv(path: Path, n_posts: int, seed: int = 7) -> None:
     n_users = max(1000, n_posts // 20)
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(
-            [
-                "message_id",
-                "user_id",
-                "username",
-                "repost_id",
-                "reply_id",
-                "message",
-                "timestamp",
-                "urls",
-            ]
-        )
+        w.writerow(CntCsvReader.required_columns)
         for i in range(1, n_posts + 1):
             uid = int(rng.paretovariate(1.2) * 1000) % n_users + 1
             repost = str(rng.randrange(1, i)) if i > 100 and rng.random() < 0.4 else ""

@@ -197,3 +197,27 @@ def test_directories_are_read_file_by_file(tmp_path: Path, data_dir: Path) -> No
         _adds_up(summary)
         assert [Path(f.path).name for f in summary.files] == ["brexit.jsonl", "kpop.jsonl"]
         assert summary.total("stored") == db.count("posts")
+
+
+@pytest.mark.parametrize("name", [RUSSIAN, "twarc2-v2-json/flat.jsonl"])
+def test_parallel_parsing_leaves_the_same_store(
+    tmp_path: Path, data_dir: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import limelight._parallel
+
+    # Small chunks so that even these files are cut into many pieces across workers.
+    monkeypatch.setattr(limelight._parallel, "CHUNK_BYTES", 64 * 1024)
+    src = data_dir / name
+    stores = {}
+    for workers in (1, 2):
+        with Database(tmp_path / f"w{workers}.duckdb") as db:
+            f = ingest_paths([src], db, workers=workers, parallel_min_bytes=0).files[0]
+            assert f.status == "ok" and f.read == f.stored + f.duplicates + f.rejected
+            stores[workers] = (
+                f.counts(),
+                db.query("SELECT * FROM posts ORDER BY platform, post_id"),
+                db.query("SELECT * FROM accounts ORDER BY platform, account_id"),
+                db.query("SELECT * EXCLUDE (rejected_at) FROM rejects ORDER BY source_line"),
+            )
+    assert stores[1][1], "nothing was stored"
+    assert stores[1] == stores[2]

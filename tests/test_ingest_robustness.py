@@ -65,6 +65,13 @@ def test_a_million_lines_with_one_percent_garbage(tmp_path: Path) -> None:
         ) == [(0,)]
 
 
+def _wait_until_ingesting(db: Path) -> None:
+    """Wait until the command has opened its store (imports done), so a signal hits ingest."""
+    deadline = time.monotonic() + 60
+    while not db.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _ingest_cmd(src: Path, db: Path, batch: int) -> list[str]:
     return [
         sys.executable,
@@ -78,6 +85,9 @@ def _ingest_cmd(src: Path, db: Path, batch: int) -> list[str]:
         str(batch),
         "--format",
         "coortweet",
+        # One process: the parallel path writes chunks, not batch_size, per transaction.
+        "--workers",
+        "1",
     ]
 
 
@@ -88,7 +98,8 @@ def test_killed_mid_file_leaves_whole_batches_and_a_rerun_completes(tmp_path: Pa
     proc = subprocess.Popen(
         _ingest_cmd(src, db, 20_000), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    time.sleep(4.0)
+    _wait_until_ingesting(db)
+    time.sleep(3.0)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     with Database(db) as store:
@@ -108,7 +119,8 @@ def test_ctrl_c_exits_130_with_a_message_and_no_traceback(tmp_path: Path) -> Non
     proc = subprocess.Popen(
         _ingest_cmd(src, db, 20_000), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    time.sleep(3.0)
+    _wait_until_ingesting(db)
+    time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     if proc.returncode == 0:  # finished before the signal landed; nothing to check

@@ -75,9 +75,10 @@ class Batch:
         else:
             self.rejects.append(rec)
         self.n += 1
-        # A batch is full when it holds batch_size posts (or account snapshots, for files
-        # of profiles only); accounts ride along with the posts they came with.
-        return max(self.n - self.account_snapshots, self.account_snapshots)
+        # A batch is full when it holds batch_size posts; accounts ride along with the
+        # posts they came with, so that a batch is whole rows of the source. Only a file of
+        # mostly profiles (user lookups) fills a batch with accounts, at four per post.
+        return max(self.n - self.account_snapshots, self.account_snapshots // 4)
 
     def __bool__(self) -> bool:
         return self.n > 0

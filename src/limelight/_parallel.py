@@ -160,7 +160,10 @@ def parse_in_parallel(
         pending: deque[Future[ChunkResult]] = deque()
         # The header, when there is one, was line 1 and is already read.
         chunks = cut_chunks(
-            opened.stream, csv=header is not None, first_line=1 if header is None else 2
+            opened.stream,
+            csv=header is not None,
+            size=CHUNK_BYTES,
+            first_line=1 if header is None else 2,
         )
         try:
             while True:

@@ -313,12 +313,12 @@ def _ingest_parallel(
     fs.format = fr.format = name
     opened = open_source(path)
     fr.opened = opened
+    waiting: list[ChunkResult] = []
     try:
         header = None
         if get_reader(name).container == "csv":
             header = opened.stream.readline()
             _check_header(header, name, options, source, encoding)
-        waiting: list[ChunkResult] = []
         for result in parse_in_parallel(
             opened,
             reader=name,

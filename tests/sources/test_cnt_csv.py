@@ -18,18 +18,10 @@ import pytest
 
 from limelight.normalize import normalize_url
 from limelight.sources import resolve_format
+from limelight.sources.cnt_csv import CntCsvReader
 from tests.conftest import read_all
 
-HEADER = [
-    "message_id",
-    "user_id",
-    "username",
-    "repost_id",
-    "reply_id",
-    "message",
-    "timestamp",
-    "urls",
-]
+HEADER = list(CntCsvReader.required_columns)
 USERNAMES = [
     "alice",
     "Bob_77",

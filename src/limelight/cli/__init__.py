@@ -34,3 +34,6 @@ def main() -> None:
     except LimelightError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted before any work was done", file=sys.stderr)
+        sys.exit(130)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import duckdb
 import orjson
 import typer
 from rich.console import Console
@@ -42,7 +43,7 @@ def handle_errors(func: F) -> F:
         except LimelightError as exc:
             err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, duckdb.InterruptException):
             err_console.print(
                 "interrupted: the store holds every batch written before the interrupt; "
                 "run the same command again to finish",

@@ -69,6 +69,10 @@ def ingest(
         bool, typer.Option("--force", help="Read files again even if unchanged.")
     ] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction.")] = 50_000,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Processes parsing a large file (default: one per core)."),
+    ] = None,
 ) -> None:
     """Read collected posts into the store; print read, stored, duplicates and rejected."""
     options = ReaderOptions(platform=platform, keep_raw=keep_raw)
@@ -81,6 +85,7 @@ def ingest(
             options=options,
             batch_size=batch_size,
             force=force,
+            workers=workers,
             progress=advance,
             on_file_start=start,
         )

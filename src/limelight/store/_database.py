@@ -9,7 +9,8 @@ accounts are merged field by field, the newest snapshot winning where it has a v
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -143,27 +144,38 @@ class Database:
         gain the others'), and account snapshots merge as across batches.
         """
         result = BatchResult()
-        conn = self._conn
-        with self._lock:
-            conn.execute("BEGIN TRANSACTION")
-            try:
-                if posts.num_rows:
-                    result.posts_stored = self._insert_new("posts", posts)
-                    result.posts_duplicate = posts.num_rows - result.posts_stored
-                    if result.posts_duplicate:
-                        self._merge_entities(posts)
-                if deletions.num_rows:
-                    result.deletions_stored = self._insert_new("deletions", deletions)
-                    result.deletions_duplicate = deletions.num_rows - result.deletions_stored
-                if accounts.num_rows:
-                    result.accounts_upserted = self._upsert_accounts(accounts)
-                if rejects.num_rows:
-                    result.rejects_stored = self._insert_new("rejects", rejects)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            if posts.num_rows:
+                result.posts_stored = self._insert_new("posts", posts)
+                result.posts_duplicate = posts.num_rows - result.posts_stored
+                if result.posts_duplicate:
+                    self._merge_entities(posts)
+            if deletions.num_rows:
+                result.deletions_stored = self._insert_new("deletions", deletions)
+                result.deletions_duplicate = deletions.num_rows - result.deletions_stored
+            if accounts.num_rows:
+                result.accounts_upserted = self._upsert_accounts(accounts)
+            if rejects.num_rows:
+                result.rejects_stored = self._insert_new("rejects", rejects)
         return result
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction: committed if the block ends, rolled back if it raises.
+
+        DuckDB turns Ctrl-C during a query into an InterruptException; it becomes a
+        KeyboardInterrupt here, so callers see one kind of interrupt whatever was running.
+        """
+        with self._lock:
+            self._conn.execute("BEGIN TRANSACTION")
+            try:
+                yield
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                self._conn.execute("ROLLBACK")
+                if isinstance(exc, duckdb.InterruptException):
+                    raise KeyboardInterrupt from None
+                raise
 
     def _insert_new(self, table: str, batch: pa.Table) -> int:
         """Insert the rows of ``batch`` whose key the table lacks; the first of a key wins."""
@@ -324,16 +336,10 @@ class Database:
             raise StoreError(f"refusing to replace canonical table {name!r}")
         if not name.replace("_", "").isalnum():
             raise StoreError(f"bad table name {name!r}: use letters, digits and '_'")
-        with self._lock:
-            self._conn.execute("BEGIN TRANSACTION")
-            try:
-                self._conn.register("_replacement", data)
-                self._conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _replacement")
-                self._conn.unregister("_replacement")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._transaction():
+            self._conn.register("_replacement", data)
+            self._conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _replacement")
+            self._conn.unregister("_replacement")
         return int(data.num_rows)
 
     def has_table(self, name: str) -> bool:
@@ -403,41 +409,35 @@ class Database:
                 f"rejects.parquet here; give the folder written by `limelight export`"
             )
         results: dict[str, BatchResult] = {}
-        with self._lock:
-            self._conn.execute("BEGIN TRANSACTION")
-            try:
-                for table, path in found.items():
-                    schema = ARROW_SCHEMAS[table]
-                    try:
-                        data = (
-                            self._conn.sql(
-                                f"SELECT {', '.join(schema.names)} FROM read_parquet(?)",
-                                params=[str(path)],
-                            )
-                            .to_arrow_table()
-                            .cast(schema)
+        with self._transaction():
+            for table, path in found.items():
+                schema = ARROW_SCHEMAS[table]
+                try:
+                    data = (
+                        self._conn.sql(
+                            f"SELECT {', '.join(schema.names)} FROM read_parquet(?)",
+                            params=[str(path)],
                         )
-                    except (duckdb.Error, pa.ArrowInvalid) as exc:
-                        raise InputError(
-                            f"{path}: not a limelight {table} table ({str(exc).splitlines()[0]}); "
-                            f"export it again with `limelight export`"
-                        ) from None
-                    res = BatchResult()
-                    if table == "accounts":
-                        res.accounts_upserted = self._upsert_accounts(data)
+                        .to_arrow_table()
+                        .cast(schema)
+                    )
+                except (duckdb.Error, pa.ArrowInvalid) as exc:
+                    raise InputError(
+                        f"{path}: not a limelight {table} table ({str(exc).splitlines()[0]}); "
+                        f"export it again with `limelight export`"
+                    ) from None
+                res = BatchResult()
+                if table == "accounts":
+                    res.accounts_upserted = self._upsert_accounts(data)
+                else:
+                    n = self._insert_new(table, data)
+                    if table == "posts":
+                        res.posts_stored, res.posts_duplicate = n, data.num_rows - n
+                    elif table == "deletions":
+                        res.deletions_stored, res.deletions_duplicate = n, data.num_rows - n
                     else:
-                        n = self._insert_new(table, data)
-                        if table == "posts":
-                            res.posts_stored, res.posts_duplicate = n, data.num_rows - n
-                        elif table == "deletions":
-                            res.deletions_stored, res.deletions_duplicate = n, data.num_rows - n
-                        else:
-                            res.rejects_stored = n
-                    results[table] = res
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+                        res.rejects_stored = n
+                results[table] = res
         return results
 
 

@@ -19,19 +19,11 @@ import pyarrow.csv as pacsv
 
 from limelight.ingest import ingest_paths
 from limelight.records import Post
+from limelight.sources.cnt_csv import CntCsvReader
 from limelight.store import ARROW_SCHEMAS, Database
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
-CNT_COLUMNS = [
-    "message_id",
-    "user_id",
-    "username",
-    "repost_id",
-    "reply_id",
-    "message",
-    "timestamp",
-    "urls",
-]
+CNT_COLUMNS = list(CntCsvReader.required_columns)
 
 
 def at(seconds: float) -> datetime:
