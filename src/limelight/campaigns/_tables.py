@@ -106,9 +106,9 @@ __all__ = [
     "POST_LABEL_SCHEMA",
     "RUNS",
     "RUN_SCHEMA",
+    "SPAN_TYPE",
     "SPOTLIGHT_CAMPAIGNS",
     "SPOTLIGHT_CAMPAIGN_SCHEMA",
-    "SPAN_TYPE",
     "TIMELINE",
     "TIMELINE_SCHEMA",
 ]
