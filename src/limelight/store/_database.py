@@ -342,6 +342,31 @@ class Database:
             self._conn.unregister("_replacement")
         return int(data.num_rows)
 
+    def append_table(self, name: str, data: pa.Table, key: Sequence[str] = ()) -> int:
+        """Append rows to a derived table, created from ``data``'s schema on first use.
+
+        For tables that grow a little at a time (the LLM cache and usage log), where
+        ``replace_table`` would rewrite everything for each row. With ``key``, rows whose
+        key the table already holds are skipped. One transaction; returns rows added.
+        """
+        if name in CANONICAL_TABLES or name in ("ingested_files", "meta"):
+            raise StoreError(f"refusing to append to canonical table {name!r}")
+        if not name.replace("_", "").isalnum() or not all(
+            k.replace("_", "").isalnum() for k in key
+        ):
+            raise StoreError(f"bad table or column name in {name!r}: use letters, digits and '_'")
+        source = "_append"
+        if key:
+            source = f"(SELECT b.* FROM _append b ANTI JOIN {name} t USING ({', '.join(key)}))"
+        with self._transaction():
+            self._conn.register("_append", data)
+            try:
+                self._conn.execute(f"CREATE TABLE IF NOT EXISTS {name} AS FROM _append LIMIT 0")
+                row = self._conn.execute(f"INSERT INTO {name} BY NAME FROM {source}").fetchone()
+            finally:
+                self._conn.unregister("_append")
+        return int(row[0]) if row else 0
+
     def has_table(self, name: str) -> bool:
         """Whether a table of this name exists in the store."""
         row = (
