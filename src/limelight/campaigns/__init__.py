@@ -1,11 +1,28 @@
 """Fusion: coordination, account scores and content signals joined into campaigns and labels.
 
+``fuse(db)`` reads what the detectors stored, writes campaigns, account and post labels,
+each with a score, a confidence and its evidence rows, a spotlight note per campaign, and
+the amplification of every hashtag, URL, domain, reposted post and narrative.
+
 The tables this stage writes, and what each column means, are in ``_tables`` (its module
 docstring is the reference the report, the API and the dashboard read from).
 """
 
 from __future__ import annotations
 
+from limelight.campaigns._amplification import amplification, bucket_seconds_for
+from limelight.campaigns._content import ContentViews, content_views
+from limelight.campaigns._edges import campaign_edges
+from limelight.campaigns._fuse import (
+    FusionResult,
+    FusionSettings,
+    campaign_confidence,
+    confidence_level,
+    fuse_tables,
+)
+from limelight.campaigns._inputs import DetectorTables, read_detector_tables
+from limelight.campaigns._notes import campaign_note, format_number, format_time
+from limelight.campaigns._run import fuse
 from limelight.campaigns._tables import (
     ACCOUNT_LABEL_SCHEMA,
     ACCOUNT_LABELS,
@@ -46,4 +63,20 @@ __all__ = [
     "SPOTLIGHT_CAMPAIGN_SCHEMA",
     "TIMELINE",
     "TIMELINE_SCHEMA",
+    "ContentViews",
+    "DetectorTables",
+    "FusionResult",
+    "FusionSettings",
+    "amplification",
+    "bucket_seconds_for",
+    "campaign_confidence",
+    "campaign_edges",
+    "campaign_note",
+    "confidence_level",
+    "content_views",
+    "format_number",
+    "format_time",
+    "fuse",
+    "fuse_tables",
+    "read_detector_tables",
 ]
