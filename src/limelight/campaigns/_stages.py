@@ -1,0 +1,253 @@
+"""The analysis after ingest: every available detector, then fusion, each done once per input.
+
+Each stage has a fingerprint: a hash of what it reads (the posts and accounts tables, or the
+tables of the stages before it) and of its settings. ``run_stages`` compares it with the
+one stored in ``spotlight_runs`` by the last run and skips the stage when they match and
+its tables are still there, so rerunning ``limelight analyze`` on the same data reuses the
+work and changing one setting reruns only what depends on it.
+
+Stages: ``coordination`` (campaigns, members, evidence and ``spotlight_edges``),
+``accounts`` (``account_scores``), ``content`` (reads the content tables when
+``limelight content`` wrote them; runs nothing itself), ``fusion`` (``fuse``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from limelight.campaigns._edges import campaign_edges
+from limelight.campaigns._fuse import FusionSettings
+from limelight.campaigns._run import fuse
+from limelight.campaigns._tables import EDGES, FUSED_TABLES, RUN_SCHEMA, RUNS
+from limelight.store import Database
+
+__all__ = ["STAGES", "AnalysisSettings", "StageResult", "run_stages", "store_fingerprint"]
+
+STAGES: tuple[str, ...] = ("coordination", "accounts", "content", "fusion")
+
+_CONTENT_TABLES = ("post_techniques", "post_ai_text", "account_ai_text", "post_narratives")
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisSettings:
+    """Settings of the detectors and the fusion, as ``limelight analyze`` passes them.
+
+    ``behaviours`` None means coordination's defaults; the rest are ``find_campaigns``'s
+    settings (``alpha``, ``min_accounts``, ``random_state``) and ``fusion``.
+    """
+
+    behaviours: tuple[str, ...] | None = None
+    alpha: float = 0.01
+    min_accounts: int = 3
+    random_state: int = 0
+    fusion: FusionSettings = field(default_factory=FusionSettings)
+
+    def params(self) -> dict[str, Any]:
+        """The settings as JSON-ready values."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class StageResult:
+    """What one stage did: ``done``, ``skipped`` (inputs unchanged) or ``unavailable``."""
+
+    stage: str
+    status: str
+    fingerprint: str
+    message: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    finished_at: datetime | None = None
+
+
+def _digest(*parts: Any) -> str:
+    text = orjson.dumps(parts, option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.sha256(text).hexdigest()[:16]
+
+
+def store_fingerprint(db: Database) -> str:
+    """A fingerprint of the posts and accounts tables: changes when anything is added."""
+    rows = db.query(
+        """
+        SELECT (SELECT count(*) FROM posts),
+               (SELECT coalesce(sum(hash(platform, post_id, len(urls), len(hashtags),
+                                         len(mentions), len(media)) % 1000000007), 0)
+                FROM posts),
+               (SELECT count(*) FROM accounts),
+               (SELECT coalesce(sum(hash(platform, account_id, seen_at, followers,
+                                         posts_count, created_at) % 1000000007), 0)
+                FROM accounts)
+        """
+    )
+    return _digest(*rows[0])
+
+
+def _table_fingerprint(db: Database, names: tuple[str, ...]) -> str:
+    present = [n for n in names if db.has_table(n)]
+    counts = [db.query(f"SELECT count(*) FROM {n}")[0][0] for n in present]
+    return _digest(present, counts)
+
+
+def _previous(db: Database) -> dict[str, dict[str, Any]]:
+    if not db.has_table(RUNS):
+        return {}
+    rows = db.arrow(f"SELECT * FROM {RUNS}").to_pylist()
+    for r in rows:
+        r["params"] = orjson.loads(r["params"] or "{}")
+    return {str(r["stage"]): r for r in rows}
+
+
+def _reusable(
+    prev: dict[str, dict[str, Any]], stage: str, fp: str, tables: tuple[str, ...], db: Database
+) -> bool:
+    row = prev.get(stage)
+    return bool(
+        row
+        and row["fingerprint"] == fp
+        and row["status"] in ("done", "skipped")
+        and all(db.has_table(t) for t in tables)
+    )
+
+
+def run_stages(
+    db: Database,
+    settings: AnalysisSettings | None = None,
+    *,
+    on_stage: Callable[[str, str], None] | None = None,
+    force: bool = False,
+) -> list[StageResult]:
+    """Run (or reuse) every stage in order and record each in ``spotlight_runs``.
+
+    ``on_stage(stage, event)`` is called with ``start`` and then the stage's status, for a
+    progress display. ``force`` reruns every stage.
+    """
+    s = settings or AnalysisSettings()
+    prev = {} if force else _previous(db)
+    results: list[StageResult] = []
+    notify = on_stage or (lambda _stage, _event: None)
+    data_fp = store_fingerprint(db)
+
+    def stage(name: str, fp: str, tables: tuple[str, ...], work: Callable[[], StageResult]) -> str:
+        notify(name, "start")
+        started = datetime.now(UTC)
+        if _reusable(prev, name, fp, tables, db):
+            res = StageResult(name, "skipped", fp, "inputs unchanged; reused", prev[name]["params"])
+        else:
+            res = work()
+        now = datetime.now(UTC)
+        seconds = (now - started).total_seconds()
+        res = StageResult(
+            res.stage, res.status, res.fingerprint, res.message, res.params, seconds, now
+        )
+        results.append(res)
+        _record(db, results, prev)
+        notify(name, res.status)
+        return fp
+
+    coord_params = {k: v for k, v in s.params().items() if k != "fusion"}
+    coord_fp = _digest(data_fp, coord_params)
+
+    def coordination() -> StageResult:
+        from limelight.detect.coordination import find_campaigns
+
+        result = find_campaigns(
+            db,
+            list(s.behaviours) if s.behaviours else None,
+            alpha=s.alpha,
+            min_accounts=s.min_accounts,
+            random_state=s.random_state,
+        )
+        db.replace_table(EDGES, campaign_edges(result))
+        n = result.campaigns.num_rows
+        return StageResult(
+            "coordination",
+            "done",
+            coord_fp,
+            f"{n} campaigns, {result.members.num_rows} accounts",
+            result.params,
+        )
+
+    stage("coordination", coord_fp, ("campaigns", "campaign_members", EDGES), coordination)
+
+    acc_fp = _digest(data_fp, _model_version())
+
+    def accounts() -> StageResult:
+        from limelight.detect.accounts import AccountScorer
+
+        scores = AccountScorer().score(db)
+        scores.write(db)
+        return StageResult(
+            "accounts", "done", acc_fp, f"{scores.table.num_rows} accounts scored", scores.params
+        )
+
+    stage("accounts", acc_fp, ("account_scores",), accounts)
+
+    content_fp = _table_fingerprint(db, _CONTENT_TABLES)
+
+    def content() -> StageResult:
+        present = [t for t in _CONTENT_TABLES if db.has_table(t)]
+        if present:
+            return StageResult("content", "done", content_fp, "read " + ", ".join(present))
+        hint = (
+            "run `limelight content` first"
+            if importlib.util.find_spec("limelight.detect.content") is not None
+            else "the content detectors are not installed"
+        )
+        return StageResult(
+            "content", "unavailable", content_fp, f"the content stage did not run ({hint})"
+        )
+
+    notify("content", "start")
+    res = content()
+    results.append(
+        StageResult(
+            res.stage, res.status, res.fingerprint, res.message, finished_at=datetime.now(UTC)
+        )
+    )
+    _record(db, results, prev)
+    notify("content", results[-1].status)
+
+    fusion_fp = _digest(coord_fp, acc_fp, content_fp, asdict(s.fusion))
+
+    def fusion() -> StageResult:
+        result = fuse(db, s.fusion)
+        n = result.campaigns.num_rows
+        return StageResult("fusion", "done", fusion_fp, f"{n} campaigns fused", result.params)
+
+    fused = tuple(t for t in FUSED_TABLES if t != EDGES)
+    stage("fusion", fusion_fp, fused, fusion)
+    return results
+
+
+def _model_version() -> str:
+    from limelight.detect.accounts import AccountModel
+
+    return str(AccountModel.load().version)
+
+
+def _record(db: Database, results: list[StageResult], prev: dict[str, dict[str, Any]]) -> None:
+    """Store the stages run so far (and the earlier run's other stages) in ``spotlight_runs``."""
+    done = {r.stage for r in results}
+    rows: list[dict[str, Any]] = [dict(v) for k, v in prev.items() if k not in done]
+    rows += [
+        {
+            "stage": r.stage,
+            "fingerprint": r.fingerprint,
+            "status": r.status,
+            "params": r.params,
+            "message": r.message,
+            "finished_at": r.finished_at,
+        }
+        for r in results
+    ]
+    for row in rows:
+        row["params"] = orjson.dumps(row["params"], default=str).decode()
+    db.replace_table(RUNS, pa.Table.from_pylist(rows, schema=RUN_SCHEMA))

@@ -1,0 +1,223 @@
+"""The report's data: one JSON-ready dict read from the fused tables of a store.
+
+The HTML report is a rendering of this dict and nothing else, so what the report shows
+can be checked against the store (and against what the API serves) field by field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from limelight.campaigns import (
+    ACCOUNT_LABELS,
+    AMPLIFICATION,
+    EDGES,
+    EVIDENCE,
+    POST_LABELS,
+    RUNS,
+    SPOTLIGHT_CAMPAIGNS,
+    bucket_seconds_for,
+)
+from limelight.errors import InputError
+from limelight.spotlight.report._svg import histogram_svg, network_svg, timeline_svg
+from limelight.store import Database
+
+__all__ = ["highlight_segments", "report_data"]
+
+_KINDS = ("hashtag", "url", "domain", "post", "narrative")
+
+
+def highlight_segments(text: str | None, spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cut ``text`` into plain and highlighted pieces from technique spans.
+
+    Spans are character offsets; overlapping spans are merged into the first one's piece
+    (its title lists every technique), and offsets outside the text are clipped.
+    """
+    if not text:
+        return []
+    cuts = sorted(
+        (max(0, int(s["start"])), min(len(text), int(s["end"])), str(s["technique"]))
+        for s in spans
+        if s.get("start") is not None and s.get("end") is not None
+    )
+    out: list[dict[str, Any]] = []
+    pos = 0
+    for start, end, technique in cuts:
+        if end <= start:
+            continue
+        if start < pos:  # overlaps the previous piece: widen it
+            if out and out[-1]["technique"]:
+                prev = out[-1]
+                if end > pos:
+                    prev["text"] += text[pos:end]
+                    pos = end
+                if technique not in prev["technique"]:
+                    prev["technique"] += ", " + technique
+            continue
+        if start > pos:
+            out.append({"text": text[pos:start], "technique": None})
+        out.append({"text": text[start:end], "technique": technique.replace("_", " ")})
+        pos = end
+    if pos < len(text):
+        out.append({"text": text[pos:], "technique": None})
+    return out
+
+
+def _rows(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = db.arrow(sql, params).to_pylist()
+    return rows
+
+
+def report_data(db: Database, *, max_rows: int = 200, max_items: int = 15) -> dict[str, Any]:
+    """Everything the report shows, from the store's fused tables.
+
+    ``max_rows`` bounds the account and post tables, ``max_items`` the amplification
+    ranking per kind. Raises ``InputError`` when the store was not analysed.
+    """
+    if not db.has_table(SPOTLIGHT_CAMPAIGNS):
+        raise InputError(
+            f"{db.path}: no analysis in this store; run `limelight analyze FILE --db {db.path}`"
+        )
+    overview = _rows(
+        db,
+        "SELECT count(*) AS posts, count(DISTINCT account_id) AS accounts, "
+        "min(created_at) AS first_at, max(created_at) AS last_at FROM posts",
+    )[0]
+    campaigns = _rows(db, f"SELECT * FROM {SPOTLIGHT_CAMPAIGNS} ORDER BY rank")
+    accounts = _rows(
+        db,
+        f"SELECT * FROM {ACCOUNT_LABELS} ORDER BY score DESC, account_id LIMIT ?",
+        [max_rows],
+    )
+    automated = {
+        r["account_id"]
+        for r in _rows(
+            db,
+            f"SELECT account_id FROM {ACCOUNT_LABELS} "
+            "WHERE list_contains(labels, 'likely-automated')",
+        )
+    }
+    edges = (
+        _rows(
+            db,
+            "SELECT campaign_id, source, target, arg_max(layer, score) AS layer, "
+            "max(score) AS score, "
+            f"arg_max(weight, score) AS weight, arg_max(expected, score) AS expected "
+            f"FROM {EDGES} GROUP BY ALL ORDER BY ALL",
+        )
+        if db.has_table(EDGES)
+        else []
+    )
+    members = (
+        _rows(db, "SELECT campaign_id, account_id, score FROM campaign_members")
+        if (db.has_table("campaign_members"))
+        else []
+    )
+    evidence = _rows(
+        db,
+        f"SELECT * FROM {EVIDENCE} WHERE subject_kind = 'campaign' AND kind = 'co-action' "
+        "ORDER BY subject_id, evidence_id",
+    )
+    cited_posts: set[str] = set()
+    for c in campaigns:
+        cid = c["campaign_id"]
+        nodes = [
+            {
+                "account_id": m["account_id"],
+                "score": m["score"],
+                "automated": m["account_id"] in automated,
+            }
+            for m in members
+            if m["campaign_id"] == cid
+        ]
+        c["network_svg"] = network_svg(nodes, [e for e in edges if e["campaign_id"] == cid])
+        c["evidence"] = [e for e in evidence if e["subject_id"] == cid][:12]
+        c["note_posts"] = sorted(set(re.findall(r"post ([0-9A-Za-z:/._-]+)", c["note"] or "")))
+        cited_posts.update(p.rstrip(".,)") for p in c["note_posts"])
+    # Posts cited by a note come first, so that every citation links to its row.
+    posts = _rows(
+        db,
+        f"SELECT * FROM {POST_LABELS} ORDER BY list_contains(?, post_id) DESC, "
+        "(label = 'campaign-evidence') DESC, score DESC, post_id LIMIT ?",
+        [sorted(cited_posts), max(max_rows, len(cited_posts))],
+    )
+    for p in posts:
+        p["segments"] = highlight_segments(p["text"], p["spans"])
+    amp = {
+        kind: _rows(
+            db,
+            f"SELECT * FROM {AMPLIFICATION} WHERE item_kind = ? ORDER BY rank LIMIT ?",
+            [kind, max_items],
+        )
+        for kind in _KINDS
+    }
+    runs = _rows(db, f"SELECT * FROM {RUNS} ORDER BY finished_at") if db.has_table(RUNS) else []
+    for r in runs:
+        r["params_json"] = orjson.dumps(
+            orjson.loads(r["params"] or "{}"), option=orjson.OPT_INDENT_2
+        ).decode()
+    stages = {r["stage"]: r for r in runs}
+    span = (
+        (overview["last_at"] - overview["first_at"]).total_seconds()
+        if overview["first_at"] and overview["last_at"]
+        else 0.0
+    )
+    size = bucket_seconds_for(span)
+    timeline = _rows(
+        db,
+        f"""
+        SELECT to_timestamp(floor(epoch(p.created_at) / {size}) * {size}) AS bucket,
+               count(*) FILTER (WHERE l.campaign_id IS NOT NULL) AS campaign,
+               count(*) FILTER (WHERE l.campaign_id IS NULL
+                                AND list_contains(l.labels, 'likely-automated'))
+                   AS automated_only,
+               count(*) FILTER (WHERE l.account_id IS NULL OR (l.campaign_id IS NULL AND
+                                NOT list_contains(l.labels, 'likely-automated'))) AS organic
+        FROM posts p LEFT JOIN {ACCOUNT_LABELS} l
+             ON l.platform = p.platform AND l.account_id = p.account_id
+        WHERE p.created_at IS NOT NULL
+        GROUP BY ALL ORDER BY bucket
+        """,
+    )
+    bot_scores = (
+        [float(r[0]) for r in db.query("SELECT bot_score FROM account_scores")]
+        if db.has_table("account_scores")
+        else []
+    )
+    label_scores = [float(r[0]) for r in db.query(f"SELECT score FROM {ACCOUNT_LABELS}")]
+    counts = _rows(
+        db,
+        f"SELECT (SELECT count(*) FROM {ACCOUNT_LABELS}) AS labelled_accounts, "
+        f"(SELECT count(*) FROM {ACCOUNT_LABELS} WHERE campaign_id IS NOT NULL) AS coordinated, "
+        f"(SELECT count(*) FROM {ACCOUNT_LABELS} WHERE list_contains(labels, 'likely-automated'))"
+        f" AS automated, (SELECT count(*) FROM {POST_LABELS}) AS labelled_posts",
+    )[0]
+    content_ran = stages.get("content", {}).get("status") == "done"
+    return {
+        "generated_at": datetime.now(UTC),
+        "store": str(db.path),
+        "overview": {**overview, **counts, "campaigns": len(campaigns)},
+        "campaigns": campaigns,
+        "amplification": amp,
+        "timeline_svg": timeline_svg(timeline),
+        "bucket_seconds": size,
+        "histograms": {
+            "bot scores (all scored accounts)": histogram_svg(bot_scores, label="bot scores"),
+            "label scores (labelled accounts)": histogram_svg(
+                label_scores, label="label scores", colour="#d1495b"
+            ),
+            "campaign scores": histogram_svg(
+                [float(c["score"]) for c in campaigns], label="campaign scores", colour="#00798c"
+            ),
+        },
+        "accounts": accounts,
+        "posts": posts,
+        "stages": runs,
+        "content_ran": content_ran,
+        "max_rows": max_rows,
+        "cited_posts": sorted(cited_posts),
+    }
