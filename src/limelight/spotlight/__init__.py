@@ -1,0 +1,1 @@
+"""The outputs: what puts findings in front of people (report, API, dashboard, exports)."""
