@@ -13,6 +13,7 @@ from __future__ import annotations
 from limelight.campaigns._amplification import amplification, bucket_seconds_for
 from limelight.campaigns._content import ContentViews, content_views
 from limelight.campaigns._edges import campaign_edges
+from limelight.campaigns._export import EXPORT_FORMATS, export_results
 from limelight.campaigns._fuse import (
     FusionResult,
     FusionSettings,
@@ -23,6 +24,13 @@ from limelight.campaigns._fuse import (
 from limelight.campaigns._inputs import DetectorTables, read_detector_tables
 from limelight.campaigns._notes import campaign_note, format_number, format_time
 from limelight.campaigns._run import fuse
+from limelight.campaigns._stages import (
+    STAGES,
+    AnalysisSettings,
+    StageResult,
+    run_stages,
+    store_fingerprint,
+)
 from limelight.campaigns._tables import (
     ACCOUNT_LABEL_SCHEMA,
     ACCOUNT_LABELS,
@@ -53,6 +61,7 @@ __all__ = [
     "EDGE_SCHEMA",
     "EVIDENCE",
     "EVIDENCE_SCHEMA",
+    "EXPORT_FORMATS",
     "FUSED_TABLES",
     "POST_LABELS",
     "POST_LABEL_SCHEMA",
@@ -61,12 +70,15 @@ __all__ = [
     "SPAN_TYPE",
     "SPOTLIGHT_CAMPAIGNS",
     "SPOTLIGHT_CAMPAIGN_SCHEMA",
+    "STAGES",
     "TIMELINE",
     "TIMELINE_SCHEMA",
+    "AnalysisSettings",
     "ContentViews",
     "DetectorTables",
     "FusionResult",
     "FusionSettings",
+    "StageResult",
     "amplification",
     "bucket_seconds_for",
     "campaign_confidence",
@@ -74,9 +86,12 @@ __all__ = [
     "campaign_note",
     "confidence_level",
     "content_views",
+    "export_results",
     "format_number",
     "format_time",
     "fuse",
     "fuse_tables",
     "read_detector_tables",
+    "run_stages",
+    "store_fingerprint",
 ]
