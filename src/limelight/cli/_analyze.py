@@ -115,8 +115,8 @@ def run_analysis(
     return AnalysisRun(summary, stages, report, written, time.perf_counter() - started)
 
 
-def print_run(run: AnalysisRun) -> None:
-    """The stages as a table, the files that failed, and where the report is."""
+def print_run(run: AnalysisRun, *, report_line: bool = True) -> None:
+    """The stages as a table, the files that failed, and (last) where the report is."""
     table = Table(title="analysis", title_justify="left")
     for col in ("stage", "status", "seconds", "what"):
         table.add_column(col, justify="right" if col == "seconds" else "left")
@@ -141,7 +141,8 @@ def print_run(run: AnalysisRun) -> None:
         console.print(f"export: {path}", highlight=False)
     if len(run.exports) > 3:
         console.print(f"... and {len(run.exports) - 3} more export files", highlight=False)
-    console.print(f"report: {run.report}", highlight=False, soft_wrap=True)
+    if report_line:
+        console.print(f"report: {run.report}", highlight=False, soft_wrap=True)
 
 
 def _formats(value: list[str] | None) -> list[str]:

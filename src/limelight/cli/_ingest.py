@@ -344,21 +344,34 @@ def _jsonable(v: Any) -> Any:
 @handle_errors
 def demo(
     db: DbOption = Path("limelight-demo.duckdb"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder for the report (default: beside the store).", file_okay=False
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Delete the demo store first and start over.")
+    ] = False,
 ) -> None:
-    """Ingest the bundled sample (real CooRTweet retweets) into a fresh store and show it."""
+    """Analyse the bundled sample (real CooRTweet retweets) and write the report.
+
+    The same as `limelight analyze SAMPLE --db limelight-demo.duckdb --out limelight-demo`;
+    running it again reuses the store.
+    """
+    from limelight.cli._analyze import print_run, run_analysis
     from limelight.demo import sample_path
 
-    if db.exists():
-        db.unlink()
-    wal = db.with_name(db.name + ".wal")
-    if wal.exists():
-        wal.unlink()
-    sample = sample_path()
-    with Database(db) as store:
-        summary = ingest_paths([sample], store)
+    if fresh:
+        for path in (db, db.with_name(db.name + ".wal")):
+            if path.exists():
+                path.unlink()
+    run = run_analysis([sample_path()], db, out or db.with_suffix(""))
+    with Database(db, read_only=True) as store:
         overview = store_overview(store)
-    _print_summary(summary, db)
     _print_overview(overview, db)
+    print_run(run, report_line=False)
     console.print(f"\nthe store is {db}; explore it with `limelight stats --db {db}`")
     if shutil.which("duckdb"):
         console.print(f"or with SQL: duckdb {db}")
+    console.print(f"report: {run.report}", highlight=False, soft_wrap=True)
