@@ -156,14 +156,20 @@ def account_relation(tables: frozenset[str]) -> str:
             }
         )
         join = "LEFT JOIN {labels} l ON l.account_id = a.account_id"
-    automated = f"CASE WHEN s.bot_score >= {BOT_THRESHOLD} THEN 'likely-automated' END"
+    # Fused labels are final (fusion may discount a score, e.g. one without a profile);
+    # without them, a bot score past the model's threshold is the label.
+    automated = (
+        "NULL::VARCHAR"
+        if ACCOUNT_LABELS in tables
+        else f"CASE WHEN s.bot_score >= {BOT_THRESHOLD} THEN 'likely-automated' END"
+    )
     return f"""(SELECT a.platform, a.account_id, coalesce(a.handle, s.handle) AS handle,
             a.display_name, a.description, a.created_at, a.followers, a.following,
             a.posts_count, a.verified, s.bot_score, s.bot_kind, s.basis, s.cohort_id,
             s.cohort_size, coalesce(l.label, {automated}) AS label,
             coalesce(l.labels, CASE WHEN {automated} IS NOT NULL
                 THEN ['likely-automated'] ELSE []::VARCHAR[] END) AS labels,
-            coalesce(l.label_score, CASE WHEN l.label IS NULL THEN s.bot_score END)
+            coalesce(l.label_score, CASE WHEN {automated} IS NOT NULL THEN s.bot_score END)
                 AS label_score,
             l.confidence, l.campaign_id, l.campaign_score,
             list_distinct(list_concat(coalesce(l.reasons, []::VARCHAR[]),
@@ -253,7 +259,7 @@ def evidence_relation(tables: frozenset[str]) -> str:
     """Campaign evidence rows: co-actions (both posts) and, when fused, the other kinds."""
     if EVIDENCE in tables:
         return f"""(SELECT subject_id AS campaign_id, evidence_id, kind, behaviour, item,
-            account_id, post_id, at, other_account_id, other_post_id, other_at,
+            account_id, post_id, "at", other_account_id, other_post_id, other_at,
             seconds_apart, observed, expected, value, detail
             FROM {EVIDENCE} WHERE subject_kind = 'campaign')"""
     if "campaign_evidence" in tables:
@@ -261,7 +267,7 @@ def evidence_relation(tables: frozenset[str]) -> str:
             campaign_id || '#' || row_number() OVER (PARTITION BY campaign_id
                 ORDER BY pair_score DESC, at_a, post_a, post_b) AS evidence_id,
             'co-action' AS kind, behaviour, item, account_a AS account_id, post_a AS post_id,
-            at_a AS at, account_b AS other_account_id, post_b AS other_post_id,
+            at_a AS "at", account_b AS other_account_id, post_b AS other_post_id,
             at_b AS other_at, seconds_apart, NULL::DOUBLE AS observed,
             NULL::DOUBLE AS expected, pair_score AS value, NULL::VARCHAR AS detail
             FROM campaign_evidence)"""

@@ -1,0 +1,49 @@
+"""After the fusion stage, the API serves the fused tables: scores in [0, 1], notes,
+confidences, labels and evidence of every kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+
+@pytest.fixture(scope="module")
+def fused(fused_url: str) -> Any:
+    with httpx.Client(base_url=fused_url, timeout=30) as c:
+        yield c
+
+
+def test_campaigns_come_from_spotlight_campaigns(
+    fused: httpx.Client, store_facts: dict[str, Any]
+) -> None:
+    page = fused.get("/api/campaigns", params={"limit": 500}).json()
+    assert page["score_scale"] == "fused"
+    assert page["total"] == len(store_facts["campaigns"])
+    coordination = {c: s for c, s, _ in store_facts["campaigns"]}
+    for c in page["items"]:
+        assert 0.0 <= c["score"] <= 1.0
+        assert c["coordination_score"] == pytest.approx(coordination[c["campaign_id"]])
+        assert c["confidence_level"] in ("low", "medium", "high")
+        assert c["note"] and c["campaign_id"] in c["note"]
+    cut = sorted(c["score"] for c in page["items"])[len(page["items"]) // 2]
+    above = fused.get("/api/campaigns", params={"min_score": cut}).json()
+    assert above["total"] == sum(c["score"] >= cut for c in page["items"])
+
+
+def test_labels_and_evidence_are_the_fused_ones(fused: httpx.Client) -> None:
+    campaign = fused.get("/api/campaigns").json()["items"][0]
+    detail = fused.get(f"/api/campaigns/{campaign['campaign_id']}").json()
+    assert detail["score_scale"] == "fused"
+    assert {e["kind"] for e in detail["evidence"]} >= {"co-action"}
+    for m in detail["members"]:
+        assert m["label"] == "coordinated" and m["campaign_id"] == campaign["campaign_id"]
+    flagged = fused.get("/api/accounts", params={"flagged": "true", "limit": 500}).json()
+    labels = fused.get("/api/labels", params={"subject": "account", "limit": 500}).json()
+    assert flagged["total"] == labels["total"]
+    posts = fused.get(
+        "/api/posts", params={"campaign_id": campaign["campaign_id"], "label": "coordinated"}
+    ).json()
+    assert posts["total"] > 0
+    assert all(p["campaign_id"] == campaign["campaign_id"] for p in posts["items"])
