@@ -142,10 +142,13 @@ def test_falls_back_to_json_object_when_schemas_are_refused() -> None:
     with serve_stub(stub), LLMClient(_settings(stub, max_retries=0)) as client:
         results = client.run_many(VERDICT_TASK, POSTS[:2], concurrency=1)
     assert all(r.ok for r in results)
-    assert [b["response_format"]["type"] for b in stub.bodies] == [
-        "json_schema",
-        "json_object",
-        "json_object",
+    formats = [b["response_format"] for b in stub.bodies]
+    assert [f["type"] for f in formats] == ["json_schema", "json_object", "json_object"]
+    # llama.cpp's form: json_object carrying the schema, which its server turns into a grammar.
+    assert formats[1]["schema"]["properties"]["label"]["enum"] == [
+        "organic",
+        "coordinated",
+        "unclear",
     ]
 
 

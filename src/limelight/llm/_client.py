@@ -32,6 +32,8 @@ from limelight.store import Database
 __all__ = ["LLMClient", "LLMResult", "UsageTotals"]
 
 _MAX_BACKOFF_S = 30.0
+# Forms of structured output, most precise first; a server that refuses one gets the next.
+_FORMATS = ("json_schema", "json_object_schema", "json_object")
 _FENCE_MD = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
 
 
@@ -320,12 +322,16 @@ class LLMClient:
             raise _Retryable(f"no reply within {self.settings.timeout_s:g} s") from None
         except openai.APIConnectionError as exc:
             raise _Retryable(f"cannot connect ({exc.__cause__ or exc})") from None
-        except openai.BadRequestError as exc:
-            if fmt == "json_schema" and "response_format" in str(exc) + str(exc.body):
-                # This server does not take schemas: ask for plain JSON from now on and
-                # rely on validation (the schema is in the system message as well).
+        except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+            refused = f"{exc} {exc.body}"
+            if fmt != "json_object" and ("response_format" in refused or "json" in refused):
+                # This server does not take this form of structured output: step down
+                # (json_schema, then json_object with a schema as llama.cpp takes it, then
+                # plain json_object) and rely on validation; the schema is in the system
+                # message as well.
                 with self._lock:
-                    self._response_format = "json_object"
+                    if self._response_format == fmt:
+                        self._response_format = _FORMATS[_FORMATS.index(fmt) + 1]
                 return self._attempt(task, model_input, tally, retry=retry)
             raise LLMCallError(f"the server refused the request ({_short(exc)})") from None
         except openai.APIStatusError as exc:
@@ -357,6 +363,8 @@ class LLMClient:
                 "type": "json_schema",
                 "json_schema": {"name": _schema_name(task.name), "schema": task.schema},
             }
+        if fmt == "json_object_schema":
+            return {"type": "json_object", "schema": task.schema}
         return {"type": "json_object"}
 
     def _account(self, task: Task[Any], result: LLMResult[Any]) -> None:
