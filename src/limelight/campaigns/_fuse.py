@@ -23,9 +23,11 @@ Scores (all in [0, 1]):
   content signal.
 
 A bot score counts as *likely automated* when it reaches ``bot_threshold`` and, with
-``require_profile`` (the default), the account has a stored profile: the account model is
-trained on profiles, and on stores that hold only ids (CooRTweet-style exports) it gives
-nearly every account the same high score, which says nothing about the account.
+``require_profile`` (the default), the account has a stored profile with at least three of
+created_at, followers, following, posts_count, likes_count and description: the account
+model is trained on full profiles, and on stores that hold only ids (CooRTweet-style
+exports) or one or two profile fields it gives nearly every account the same high score,
+which says nothing about the account.
 """
 
 from __future__ import annotations

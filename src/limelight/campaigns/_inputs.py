@@ -25,7 +25,8 @@ class DetectorTables:
     """The detectors' outputs, ready to fuse.
 
     ``accounts``: every account seen in posts or profiles with ``platform, account_id,
-    handle, has_profile, n_posts`` and, when scored, ``bot_score, bot_kind, reasons``.
+    handle, has_profile`` (at least ``MIN_PROFILE_FIELDS`` profile fields), ``n_posts``
+    and, when scored, ``bot_score, bot_kind, reasons``.
     ``member_posts``: posts by campaign members. ``techniques``, ``ai_text``,
     ``narratives``: content signals joined to their posts (empty when not run).
     """
@@ -45,6 +46,11 @@ class DetectorTables:
 
 
 _POST_COLS = "p.platform, p.post_id, p.account_id, p.created_at, p.text"
+
+#: How many of created_at, followers, following, posts_count, likes_count and description
+#: an account needs before its bot score counts: the account model is trained on full
+#: profiles, and scores built from one or two fields say little about the account.
+MIN_PROFILE_FIELDS = 3
 
 
 def read_detector_tables(db: Database) -> DetectorTables:
@@ -88,9 +94,10 @@ def read_detector_tables(db: Database) -> DetectorTables:
             UNION SELECT platform, account_id FROM accounts
         )
         SELECT b.platform, b.account_id, a.handle,
-               coalesce(a.created_at IS NOT NULL OR a.followers IS NOT NULL
-                        OR a.following IS NOT NULL OR a.posts_count IS NOT NULL
-                        OR a.description IS NOT NULL, false) AS has_profile,
+               coalesce((a.created_at IS NOT NULL)::INT + (a.followers IS NOT NULL)::INT
+                        + (a.following IS NOT NULL)::INT + (a.posts_count IS NOT NULL)::INT
+                        + (a.likes_count IS NOT NULL)::INT + (a.description IS NOT NULL)::INT
+                        >= {MIN_PROFILE_FIELDS}, false) AS has_profile,
                coalesce(n.n_posts, 0) AS n_posts, {score_cols}
         FROM b
         LEFT JOIN accounts a ON a.platform = b.platform AND a.account_id = b.account_id

@@ -128,10 +128,10 @@ def _account_sentences(scores: Sequence[dict[str, Any]], accounts_scored: bool) 
     counted = auto + status.get("not automated", 0)
     out = []
     if counted:
-        out.append(f"{auto} of {counted} members with a stored profile score as likely automated.")
-    uncounted = status.get("no profile, score not counted", 0)
+        out.append(f"{auto} of {counted} members with a profile score as likely automated.")
+    uncounted = status.get("too little profile, score not counted", 0)
     if uncounted:
         out.append(
-            f"{uncounted} members have no stored profile, so their bot scores are not counted."
+            f"{uncounted} members have too little profile stored for their bot scores to count."
         )
     return out

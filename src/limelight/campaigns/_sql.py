@@ -167,7 +167,7 @@ UNION ALL
 SELECT 'campaign', campaign_id, 'account-score', 5, NULL, NULL, account_id, NULL, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL, bot_score,
        CASE WHEN automated THEN 'likely automated'
-            WHEN NOT bot_counts THEN 'no profile, score not counted'
+            WHEN NOT bot_counts THEN 'too little profile, score not counted'
             ELSE 'not automated' END
        || coalesce(': ' || array_to_string(reasons, '; '), '')
 FROM _mflags WHERE bot_score IS NOT NULL
@@ -194,7 +194,7 @@ UNION ALL
 SELECT 'account', account_id, 'account-score', 5, NULL, NULL, account_id, NULL, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL, bot_score,
        CASE WHEN automated THEN 'likely automated'
-            WHEN NOT bot_counts THEN 'no profile, score not counted'
+            WHEN NOT bot_counts THEN 'too little profile, score not counted'
             ELSE 'not automated' END
        || coalesce(': ' || array_to_string(reasons, '; '), '')
 FROM _label_accounts WHERE bot_score IS NOT NULL
@@ -272,7 +272,7 @@ SELECT platform, account_id, handle,
                 THEN ['acts together with other members of ' || campaign_id ||
                       ' beyond chance'] ELSE [] END,
            CASE WHEN bot_score IS NOT NULL AND NOT bot_counts
-                THEN ['bot score not counted: no profile stored'] ELSE [] END,
+                THEN ['bot score not counted: too little profile stored'] ELSE [] END,
            coalesce(reasons, [])) AS reasons,
        coalesce(e.n, 0) AS n_evidence
 FROM a LEFT JOIN _n_ev e ON e.subject_kind = 'account' AND e.subject_id = a.account_id;
