@@ -12,6 +12,7 @@ import duckdb
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from limelight.errors import LimelightError
 
@@ -41,7 +42,11 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except LimelightError as exc:
-            err_console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+            # escape: a message may hold brackets ("pip install 'limelight[llm-local]'")
+            # that Rich would otherwise take for markup and drop.
+            err_console.print(
+                f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(exc.exit_code) from None
         except (KeyboardInterrupt, duckdb.InterruptException):
             err_console.print(

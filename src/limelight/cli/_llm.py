@@ -39,14 +39,16 @@ def serve_local_command(
     ] = None,
 ) -> None:
     """Serve a small local model over the OpenAI API (offline; for tests and trials)."""
-    url = f"http://{host}:{port}/v1"
-    err_console.print(
-        f"serving {LOCAL_MODEL_ALIAS} at {url} (Ctrl-C stops it); point limelight at it with\n"
-        f"  export LIMELIGHT_LLM_BASE_URL={url} LIMELIGHT_LLM_MODEL={LOCAL_MODEL_ALIAS}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    serve_local(host, port, model_path=model, n_ctx=ctx, n_threads=threads)
+
+    def announce(url: str) -> None:
+        err_console.print(
+            f"serving {LOCAL_MODEL_ALIAS} at {url} (Ctrl-C stops it); point limelight at it:\n"
+            f"  export LIMELIGHT_LLM_BASE_URL={url} LIMELIGHT_LLM_MODEL={LOCAL_MODEL_ALIAS}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    serve_local(host, port, model_path=model, n_ctx=ctx, n_threads=threads, on_start=announce)
 
 
 @handle_errors

@@ -18,6 +18,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from limelight.errors import InputError
@@ -63,10 +64,12 @@ def serve_local(
     model_path: Path | None = None,
     n_ctx: int = 2048,
     n_threads: int | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the bundled model (or ``model_path``) on ``host:port`` until interrupted.
 
-    The model is served under the name ``smollm2-135m`` at ``http://HOST:PORT/v1``.
+    The model is served under the name ``smollm2-135m`` at ``http://HOST:PORT/v1``;
+    ``on_start`` gets that URL once the checks have passed, just before the server starts.
     """
     try:
         import uvicorn
@@ -92,6 +95,8 @@ def serve_local(
             )
         ],
     )
+    if on_start is not None:
+        on_start(f"http://{host}:{port}/v1")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
