@@ -25,3 +25,14 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     test_command = _quick_start_commands()[1]
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert test_command in ci.splitlines()
+
+
+def test_the_test_command_builds_llama_cpp_for_any_cpu() -> None:
+    # A native llama.cpp build uses the build machine's newest instructions (AVX-512, AMX)
+    # and dies with SIGILL elsewhere; the flags must apply to pip, so they are exported.
+    test_command = _quick_start_commands()[1]
+    prefix, _, rest = test_command.partition(" && ")
+    assert prefix.startswith('export CMAKE_ARGS="'), prefix
+    for flag in ("-DGGML_NATIVE=OFF", "-DGGML_AMX_INT8=OFF", "-DGGML_AMX_TILE=OFF"):
+        assert flag in prefix
+    assert "pip install" in rest
