@@ -65,7 +65,11 @@ def stats(
         print_json(rows)
         return
     if not rows:
-        console.print(f"{db}: no LLM calls recorded (table {USAGE_TABLE} is empty or missing)")
+        console.print(
+            f"{db}: no LLM calls recorded (table {USAGE_TABLE} is empty or missing)",
+            highlight=False,
+            soft_wrap=True,
+        )
         return
     table = Table(title=f"LLM usage in {db}")
     columns = [

@@ -201,7 +201,7 @@ class LLMClient:
                 result = self._from_cache(task, key, cached[key], spans)
             else:  # a duplicate of a text answered above in this batch
                 first = next(r for r in results if r.key == key)
-                result = self._reuse(first, spans)
+                result = self._reuse(task, first, spans)
             results.append(result)
         if self._store is not None:
             self._store.flush()
@@ -235,12 +235,11 @@ class LLMClient:
         return result
 
     def _reuse(
-        self, first: LLMResult[OutputT], spans: tuple[tuple[int, int], ...]
+        self, task: Task[OutputT], first: LLMResult[OutputT], spans: tuple[tuple[int, int], ...]
     ) -> LLMResult[OutputT]:
+        """A repeat, within one batch, of a text asked above: answered like a cache hit."""
         result = LLMResult(first.output, first.error, first.key, True, 0, 0, 0, 0.0, spans)
-        with self._lock:
-            self._totals.calls += 1
-            self._totals.cache_hits += 1
+        self._account(task, result)
         return result
 
     def _call(

@@ -166,9 +166,10 @@ def usage_summary(db: Database) -> list[dict[str, Any]]:
                count(*) AS calls,
                count(*) FILTER (WHERE cached) AS cache_hits,
                count(*) FILTER (WHERE NOT ok) AS failures,
-               sum(attempts) AS requests,
-               sum(prompt_tokens) FILTER (WHERE NOT cached) AS prompt_tokens,
-               sum(completion_tokens) FILTER (WHERE NOT cached) AS completion_tokens,
+               sum(attempts)::BIGINT AS requests,
+               coalesce(sum(prompt_tokens) FILTER (WHERE NOT cached), 0)::BIGINT AS prompt_tokens,
+               coalesce(sum(completion_tokens) FILTER (WHERE NOT cached), 0)::BIGINT
+                   AS completion_tokens,
                round(avg(latency_ms) FILTER (WHERE NOT cached), 1) AS mean_latency_ms,
                round(quantile_cont(latency_ms, 0.95) FILTER (WHERE NOT cached), 1)
                    AS p95_latency_ms,
