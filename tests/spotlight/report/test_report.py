@@ -86,7 +86,7 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, P
 def test_analyze_writes_the_report_and_a_rerun_reuses_the_work(
     analysed: tuple[Path, Path, list[str]],
 ) -> None:
-    db, report, (first, second) = analysed
+    _, report, (first, second) = analysed
     assert report.is_file() and f"report: {report}" in first.replace("\n", "")
     assert (report.parent / "exports" / "account_labels.csv").is_file()
     assert (report.parent / "exports" / "campaigns.gexf").is_file()
