@@ -99,5 +99,6 @@ def test_requests_of_a_task_share_a_long_prefix() -> None:
     first = VERDICT_TASK.messages("one post")[0]["content"]
     second = VERDICT_TASK.messages("another post")[0]["content"]
     common = os.path.commonprefix([first, second])
-    assert first != second and "BEGIN_" not in common
+    assert first != second
+    assert len(common) >= first.index("BEGIN_POST_") + len("BEGIN_POST_")
     assert len(common) > 0.8 * len(first)
