@@ -32,6 +32,7 @@ from limelight.store import Database
 __all__ = ["LLMClient", "LLMResult", "UsageTotals"]
 
 _MAX_BACKOFF_S = 30.0
+_FLUSH_EVERY = 256
 # Forms of structured output, most precise first; a server that refuses one gets the next.
 _FORMATS = ("json_schema", "json_object_schema", "json_object")
 _FENCE_MD = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
@@ -395,6 +396,9 @@ class LLMClient:
                     error=result.error,
                 )
             )
+            # A long batch writes as it goes, so an interrupted run keeps what it paid for.
+            if self._store.pending() >= _FLUSH_EVERY:
+                self._store.flush()
 
 
 def _schema_name(name: str) -> str:
