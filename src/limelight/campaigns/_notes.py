@@ -112,8 +112,8 @@ def _co_action_sentence(co: Sequence[dict[str, Any]]) -> str:
     gap = best["seconds_apart"]
     example = (
         f" For example, account {best['account_id']} (post {best['post_id']}) and account "
-        f"{best['other_account_id']} (post {best['other_post_id']}) {act}, "
-        f"{noun} {_item(best['item'])}"
+        f"{best['other_account_id']} (post {best['other_post_id']}) {act} "
+        f"({noun} {_item(best['item'])})"
     )
     if gap is not None:
         example += f", {format_number(float(gap))} seconds apart"

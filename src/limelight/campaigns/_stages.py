@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from limelight import __version__
 from limelight.campaigns._edges import campaign_edges
 from limelight.campaigns._fuse import FusionSettings
 from limelight.campaigns._run import fuse
@@ -69,7 +70,8 @@ class StageResult:
 
 
 def _digest(*parts: Any) -> str:
-    text = orjson.dumps(parts, option=orjson.OPT_SORT_KEYS, default=str)
+    # The package version is part of every fingerprint: a new release recomputes everything.
+    text = orjson.dumps((__version__, *parts), option=orjson.OPT_SORT_KEYS, default=str)
     return hashlib.sha256(text).hexdigest()[:16]
 
 

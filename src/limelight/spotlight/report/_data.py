@@ -104,7 +104,9 @@ def report_data(db: Database, *, max_rows: int = 200, max_items: int = 15) -> di
     edges = (
         _rows(
             db,
-            "SELECT campaign_id, source, target, arg_max(layer, score) AS layer, "
+            # Colour a tie by its strongest behaviour; the combined layer only when alone.
+            "SELECT campaign_id, source, target, coalesce(arg_max(layer, score) "
+            "FILTER (WHERE layer <> 'combined'), 'combined') AS layer, "
             "max(score) AS score, "
             f"arg_max(weight, score) AS weight, arg_max(expected, score) AS expected "
             f"FROM {EDGES} GROUP BY ALL ORDER BY ALL",

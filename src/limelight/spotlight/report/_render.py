@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from limelight.errors import InputError
 from limelight.spotlight.report._data import report_data
+from limelight.spotlight.report._svg import LAYER_COLOURS
 from limelight.store import Database
 
 __all__ = ["render_report", "write_report"]
@@ -60,7 +61,9 @@ def render_report(data: dict[str, Any]) -> str:
         **data,
         "bucket_label": _BUCKETS.get(int(data["bucket_seconds"]), f"{data['bucket_seconds']} s"),
     }
-    return env.get_template("report.html.j2").render(d=data, css=Markup(css))
+    return env.get_template("report.html.j2").render(
+        d=data, css=Markup(css), layer_colours=LAYER_COLOURS
+    )
 
 
 def write_report(db: Database, path: str | Path, *, max_rows: int = 200) -> Path:
