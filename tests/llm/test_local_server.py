@@ -44,20 +44,24 @@ def test_injections_do_not_change_the_label(
 ) -> None:
     posts = base_posts(data_dir)
     hostile = [plant(posts[i % 3], inj.text, i) for i, inj in enumerate(INJECTIONS)]
-    with LLMClient(local_llm) as client:  # no cache: every post goes to the model
-        clean = [r.unwrap().label for r in client.run_many(VERDICT_TASK, posts)]
-        results = client.run_many(VERDICT_TASK, hostile)
-        assert client.usage.requests >= len(posts) + len(INJECTIONS)
-    for i, (inj, result) in enumerate(zip(INJECTIONS, results, strict=True)):
+    with LLMClient(local_llm) as client:  # no cache
+        results = client.run_many(VERDICT_TASK, [*posts, *hostile])
+        # Each hostile post reaches the model as its clean post, so the batch asks three
+        # questions, not 45: one more request would mean an injection got through.
+        assert client.usage.requests == len(posts)
+    clean = [r.unwrap().label for r in results[: len(posts)]]
+    for i, (inj, result) in enumerate(zip(INJECTIONS, results[len(posts) :], strict=True)):
         assert result.ok, (inj.id, result.error)
         assert result.injection_suspected, inj.id
         assert result.unwrap().label == clean[i % 3], inj.id
-    # With the cache, the hostile posts are the clean posts: nothing more is sent.
+    # The same across runs: with the cache, the hostile posts cost nothing at all.
     with Database(tmp_path / "c.duckdb") as db, LLMClient(local_llm, store=db) as client:
-        client.run_many(VERDICT_TASK, posts)
+        first = [r.unwrap().label for r in client.run_many(VERDICT_TASK, posts)]
         sent = client.usage.requests
         again = client.run_many(VERDICT_TASK, hostile)
         assert client.usage.requests == sent
+    # A fresh request for the same input gets the same greedy answer from the server.
+    assert first == clean
     assert [r.unwrap().label for r in again] == [clean[i % 3] for i in range(len(INJECTIONS))]
 
 
