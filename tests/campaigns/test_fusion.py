@@ -16,10 +16,10 @@ from limelight.campaigns import (
     campaign_note,
     fuse_tables,
     read_detector_tables,
+    ungrounded,
 )
 from limelight.detect.coordination._simulate import SimulatedData
 from limelight.store import Database
-from tests.campaigns._grounding import ungrounded
 
 pytestmark = pytest.mark.slow
 

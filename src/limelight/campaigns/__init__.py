@@ -21,6 +21,7 @@ from limelight.campaigns._fuse import (
     confidence_level,
     fuse_tables,
 )
+from limelight.campaigns._grounding import ungrounded
 from limelight.campaigns._inputs import DetectorTables, read_detector_tables
 from limelight.campaigns._notes import campaign_note, format_number, format_time
 from limelight.campaigns._run import fuse
@@ -94,4 +95,5 @@ __all__ = [
     "read_detector_tables",
     "run_stages",
     "store_fingerprint",
+    "ungrounded",
 ]

@@ -127,8 +127,14 @@ def confidence_level(value: float) -> str:
     return "high" if value >= 0.6 else "medium" if value >= 0.3 else "low"
 
 
-def fuse_tables(inputs: DetectorTables, settings: FusionSettings | None = None) -> FusionResult:
-    """Fuse the detectors' tables into campaigns, evidence and labels (no store needed)."""
+def fuse_tables(
+    inputs: DetectorTables, settings: FusionSettings | None = None, *, llm_client: Any = None
+) -> FusionResult:
+    """Fuse the detectors' tables into campaigns, evidence and labels (no store needed).
+
+    With ``llm_client`` (a ``limelight.llm.LLMClient``) each campaign's note is also asked
+    of the LLM and used instead of the template's when it is grounded in the evidence.
+    """
     s = settings or FusionSettings()
     conn = duckdb.connect()
     try:
@@ -162,7 +168,7 @@ def fuse_tables(inputs: DetectorTables, settings: FusionSettings | None = None) 
         )
         evidence = conn.sql("SELECT * FROM _spot_evidence").to_arrow_table()
         evidence = evidence.select(EVIDENCE_SCHEMA.names).cast(EVIDENCE_SCHEMA)
-        campaigns = _with_notes(campaigns, evidence, inputs.accounts_ran)
+        campaigns, llm_outcome = _with_notes(campaigns, evidence, inputs.accounts_ran, llm_client)
         conn.register("_scored", campaigns)
         conn.execute(LABEL_SQL.format(scale=float(s.strength_scale)))
         accounts = conn.sql("SELECT * FROM _account_labels").to_arrow_table()
@@ -182,6 +188,7 @@ def fuse_tables(inputs: DetectorTables, settings: FusionSettings | None = None) 
         "coordination_ran": inputs.coordination_ran,
         "accounts_ran": inputs.accounts_ran,
         "content_ran": inputs.content.available,
+        "llm_notes": llm_outcome,
     }
     return FusionResult(tables, params)
 
@@ -224,15 +231,30 @@ def _score_campaigns(base: pa.Table, s: FusionSettings) -> pa.Table:
     return out.take(pa.array(order))
 
 
-def _with_notes(campaigns: pa.Table, evidence: pa.Table, accounts_ran: bool) -> pa.Table:
+def _with_notes(
+    campaigns: pa.Table, evidence: pa.Table, accounts_ran: bool, llm_client: Any
+) -> tuple[pa.Table, dict[str, int] | str]:
     """Write each campaign's spotlight note from its own evidence rows only."""
     rows: dict[str, list[dict[str, Any]]] = {}
-    for r in evidence.filter(pc.equal(evidence.column("subject_kind"), "campaign")).to_pylist():
+    campaign_rows = evidence.filter(pc.equal(evidence.column("subject_kind"), "campaign"))
+    for r in campaign_rows.to_pylist():
         rows.setdefault(r["subject_id"], []).append(r)
-    notes = [
-        campaign_note(cid, rows.get(cid, []), accounts_scored=accounts_ran)
-        for cid in campaigns.column("campaign_id").to_pylist()
-    ]
-    return campaigns.append_column("note", pa.array(notes, pa.string())).append_column(
-        "note_source", pa.array(["template"] * len(notes), pa.string())
-    )
+    ids = campaigns.column("campaign_id").to_pylist()
+    notes = [campaign_note(cid, rows.get(cid, []), accounts_scored=accounts_ran) for cid in ids]
+    sources = ["template"] * len(notes)
+    outcome: dict[str, int] | str = "off"
+    if llm_client is not None and ids:
+        from limelight.campaigns._llm_notes import llm_notes
+
+        answers = llm_notes(llm_client, {cid: rows.get(cid, []) for cid in ids})
+        counts: dict[str, int] = {}
+        for i, cid in enumerate(ids):
+            note, what = answers[cid]
+            key = what.split(":", 1)[0]
+            counts[key] = counts.get(key, 0) + 1
+            if note is not None:
+                notes[i] = note
+                sources[i] = f"llm:{llm_client.settings.model}"
+        outcome = counts
+    out = campaigns.append_column("note", pa.array(notes, pa.string()))
+    return out.append_column("note_source", pa.array(sources, pa.string())), outcome

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from limelight.campaigns._amplification import amplification
 from limelight.campaigns._fuse import FusionResult, FusionSettings, fuse_tables
 from limelight.campaigns._inputs import read_detector_tables
@@ -16,6 +18,7 @@ def fuse(
     settings: FusionSettings | None = None,
     *,
     bucket_seconds: int | None = None,
+    llm: Any = None,
     write: bool = True,
 ) -> FusionResult:
     """Fuse what the detectors stored in ``db`` into campaigns, labels, evidence, amplification.
@@ -24,10 +27,18 @@ def fuse(
     labels still come from bot scores and content), without account scores no account is
     likely automated, without content no technique or AI-text signal. ``write`` replaces
     the tables of ``_tables.FUSED_TABLES`` (``spotlight_edges`` excepted: the coordination
-    stage writes it) in the store, each in one transaction.
+    stage writes it) in the store, each in one transaction. ``llm`` (``LLMSettings`` with an
+    endpoint) asks the LLM for each campaign's note; a note it writes is used only when
+    every time, id and number in it is in the evidence (``_llm_notes``).
     """
     inputs = read_detector_tables(db)
-    result = fuse_tables(inputs, settings)
+    if llm is not None and llm.enabled:
+        from limelight.llm import LLMClient
+
+        with LLMClient(llm, store=db) as client:
+            result = fuse_tables(inputs, settings, llm_client=client)
+    else:
+        result = fuse_tables(inputs, settings)
     amp, timeline = amplification(
         db, result.tables[ACCOUNT_LABELS], inputs.content, bucket_seconds=bucket_seconds
     )

@@ -125,12 +125,18 @@ def run_stages(
     *,
     on_stage: Callable[[str, str], None] | None = None,
     force: bool = False,
+    llm: Any = None,
 ) -> list[StageResult]:
     """Run (or reuse) every stage in order and record each in ``spotlight_runs``.
 
     ``on_stage(stage, event)`` is called with ``start`` and then the stage's status, for a
-    progress display. ``force`` reruns every stage.
+    progress display. ``force`` reruns every stage. ``llm`` (``LLMSettings``; default: from
+    the environment, off unless ``LIMELIGHT_LLM_BASE_URL`` is set) writes the notes.
     """
+    if llm is None:
+        from limelight.llm import LLMSettings
+
+        llm = LLMSettings.from_env()
     s = settings or AnalysisSettings()
     prev = {} if force else _previous(db)
     results: list[StageResult] = []
@@ -217,10 +223,11 @@ def run_stages(
     _record(db, results, prev)
     notify("content", results[-1].status)
 
-    fusion_fp = _digest(coord_fp, acc_fp, content_fp, asdict(s.fusion))
+    llm_id = [llm.base_url, llm.model] if llm.enabled else None
+    fusion_fp = _digest(coord_fp, acc_fp, content_fp, asdict(s.fusion), llm_id)
 
     def fusion() -> StageResult:
-        result = fuse(db, s.fusion)
+        result = fuse(db, s.fusion, llm=llm)
         n = result.campaigns.num_rows
         return StageResult("fusion", "done", fusion_fp, f"{n} campaigns fused", result.params)
 

@@ -1,8 +1,9 @@
-"""Check that a spotlight note states only what its evidence rows show.
+"""Check that a note states only what its evidence rows show.
 
-Independent of the note writer: it reads the note as text, pulls out every time stamp,
-quoted item, id-like token and number, and looks each up in the rows (field values, or
-counts of rows by kind, by item and by status). Anything it cannot find is returned.
+Independent of how the note was written (templates or an LLM): it reads the note as text,
+pulls out every time stamp, quoted item, id-like token and number, and looks each up in
+the rows (field values, or counts of rows by kind, by item and by status). Anything it
+cannot find is returned. An LLM-written note with anything ungrounded is not used.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import re
 from collections import Counter
 from typing import Any
 
-from limelight.campaigns import format_number, format_time
+__all__ = ["ungrounded"]
+
+from limelight.campaigns._notes import format_number, format_time
 
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC")
 _QUOTED = re.compile(r'"([^"]*)"')
