@@ -18,9 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import uvicorn
 from fastapi import FastAPI
 
+from limelight.campaigns import EDGES, campaign_edges, fuse
 from limelight.demo import sample_path
 from limelight.detect.accounts import AccountScorer
 from limelight.detect.coordination import edges, find_campaigns, save_edges
@@ -28,7 +30,7 @@ from limelight.ingest import ingest_paths
 from limelight.spotlight.api import create_token
 from limelight.store import Database
 
-__all__ = ["build_store", "facts", "fused_copy", "serve"]
+__all__ = ["add_token", "build_store", "facts", "fused_copy", "serve", "shared_stores"]
 
 
 def build_store(path: Path, data_dir: Path) -> Path:
@@ -36,18 +38,37 @@ def build_store(path: Path, data_dir: Path) -> Path:
     with Database(path) as db:
         db.cursor().execute("SET threads = 2")
         ingest_paths([sample_path(), data_dir / "twarc2-v2-json" / "brexit.jsonl"], db)
-        find_campaigns(db, min_accounts=2, alpha=0.1)
+        result = find_campaigns(db, min_accounts=2, alpha=0.1)
         AccountScorer().score(db).write(db)
         save_edges(db, edges(db, "co-repost"))
+    # The analysis pipeline writes the campaigns' significant edges next to the detectors'
+    # tables; kept aside here so that only the fused copy holds them.
+    pq.write_table(campaign_edges(result), _edges_path(path))
     return path
+
+
+def _edges_path(store: Path) -> Path:
+    return store.with_name(store.stem + ".spotlight_edges.parquet")
+
+
+def shared_stores(base: Path, data_dir: Path) -> tuple[Path, Path]:
+    """The detector store and its fused copy, built once per test session under ``base``
+    (pytest's session temp folder), whichever test folder asks first; callers copy them
+    before serving or writing."""
+    folder = base / "spotlight-stores"
+    detectors, fused = folder / "detectors.duckdb", folder / "fused.duckdb"
+    if not fused.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        build_store(detectors, data_dir)
+        fused_copy(detectors, fused)
+    return detectors, fused
 
 
 def fused_copy(source: Path, target: Path) -> Path:
     """A copy of the store with the fusion stage run on it (the tables `analyze` writes)."""
-    from limelight.campaigns import fuse
-
     shutil.copyfile(source, target)
     with Database(target) as db:
+        db.replace_table(EDGES, pq.read_table(_edges_path(source)))
         fuse(db)
     return target
 

@@ -3,6 +3,7 @@ real uvicorn server on a loopback port."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,13 +12,13 @@ import httpx
 import pytest
 
 from limelight.spotlight.api import ServeSettings, create_app
-from tests.spotlight.api._server import add_token, build_store, facts, fused_copy, serve
+from tests.spotlight.api._server import add_token, facts, serve, shared_stores
 
 
 @pytest.fixture(scope="session")
 def store_path(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
-    """The detector-stage store (campaigns, account_scores, edges_co_repost)."""
-    return build_store(tmp_path_factory.mktemp("spotlight") / "store.duckdb", data_dir)
+    """The detector-stage store (campaigns, account_scores, edges_co_repost); read only."""
+    return shared_stores(tmp_path_factory.getbasetemp(), data_dir)[0]
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +45,12 @@ def client(served: dict[str, Any]) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="session")
-def fused_url(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def fused_url(
+    store_path: Path, tmp_path_factory: pytest.TempPathFactory, data_dir: Path
+) -> Iterator[str]:
     """A server over a copy of the store on which the fusion stage ran."""
-    path = fused_copy(store_path, tmp_path_factory.mktemp("fused") / "fused.duckdb")
+    fused = shared_stores(tmp_path_factory.getbasetemp(), data_dir)[1]
+    path = tmp_path_factory.mktemp("fused") / "fused.duckdb"
+    shutil.copyfile(fused, path)
     with serve(create_app(ServeSettings(db=path))) as url:
         yield url

@@ -47,3 +47,17 @@ def test_labels_and_evidence_are_the_fused_ones(fused: httpx.Client) -> None:
     ).json()
     assert posts["total"] > 0
     assert all(p["campaign_id"] == campaign["campaign_id"] for p in posts["items"])
+
+
+def test_network_and_edges_come_from_spotlight_edges(fused: httpx.Client) -> None:
+    campaign = fused.get("/api/campaigns").json()["items"][0]
+    cid = campaign["campaign_id"]
+    network = fused.get(f"/api/campaigns/{cid}/network").json()
+    assert network["edge_source"] == "spotlight_edges"
+    assert {n["id"] for n in network["nodes"]} == set(campaign["accounts"])
+    edges = fused.get("/api/edges", params={"campaign_id": cid, "limit": 500}).json()
+    assert edges["total"] > 0
+    assert all(e["source_table"] == "spotlight_edges" for e in edges["items"])
+    pairs = {(e["source"], e["target"]) for e in edges["items"]}
+    assert {(e["source"], e["target"]) for e in network["edges"]} == pairs
+    assert all(e["score"] is not None and e["score"] > 0 for e in edges["items"])

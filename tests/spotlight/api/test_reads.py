@@ -166,7 +166,9 @@ def test_edges_and_labels_filter(client: httpx.Client) -> None:
     weights = [e["weight"] for e in edges]
     assert weights == sorted(weights, reverse=True)
     one = edges[0]["source"]
-    touching = client.get("/api/edges", params={"account_id": one, "limit": 500}).json()
+    touching = client.get(
+        "/api/edges", params={"account_id": one, "layer": "co-repost", "limit": 500}
+    ).json()
     assert touching["total"] == sum(one in (e["source"], e["target"]) for e in edges)
     labels = client.get("/api/labels", params={"subject": "campaign", "limit": 500}).json()
     campaigns = client.get("/api/campaigns", params={"limit": 1}).json()

@@ -12,7 +12,7 @@ import pytest
 
 from limelight.spotlight.api import ServeSettings, create_app
 from tests.conftest import REPO
-from tests.spotlight.api._server import add_token, build_store, fused_copy, serve
+from tests.spotlight.api._server import add_token, serve, shared_stores
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,9 +29,9 @@ ARTIFACTS = REPO / "test-artifacts" / "dashboard"
 @pytest.fixture(scope="session")
 def dashboard(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[dict[str, Any]]:
     """A server over a fused store holding one API token; yields its URL and the token."""
-    folder = tmp_path_factory.mktemp("dashboard")
-    base = build_store(folder / "detectors.duckdb", data_dir)
-    path = fused_copy(base, folder / "store.duckdb")
+    fused = shared_stores(tmp_path_factory.getbasetemp(), data_dir)[1]
+    path = tmp_path_factory.mktemp("dashboard") / "store.duckdb"
+    shutil.copyfile(fused, path)
     token = add_token(path, "erin")
     with serve(create_app(ServeSettings(db=path))) as url:
         yield {"url": url, "token": token}
@@ -73,6 +73,3 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
-
-
-__all__ = ["screenshot", "shutil"]

@@ -216,43 +216,42 @@ def edge_tables(tables: frozenset[str]) -> list[str]:
     return sorted(t for t in tables if t.startswith("edges_") and t.replace("_", "").isalnum())
 
 
+_EDGE_COLUMNS = {
+    "source_table": "VARCHAR",
+    "campaign_id": "VARCHAR",
+    "source": "VARCHAR",
+    "target": "VARCHAR",
+    "layer": "VARCHAR",
+    "weight": "BIGINT",
+    "expected": "DOUBLE",
+    "pvalue": "DOUBLE",
+    "score": "DOUBLE",
+    "first_at": "TIMESTAMPTZ",
+    "last_at": "TIMESTAMPTZ",
+}
+
+
 def edge_relation(tables: frozenset[str]) -> str:
-    """Campaign edges (fused) and every stored co-action edge table, with their layer."""
-    parts = []
+    """Campaign edges (fused) and every stored co-action edge table, with their layer.
+
+    Edge tables written by the campaigns stage carry ``expected``, ``pvalue`` and
+    ``score``; those from ``limelight coordination`` do not (null here).
+    """
+    parts = [_empty(_EDGE_COLUMNS).strip("()")]  # fixes the columns and their types
     if EDGES in tables:
         parts.append(
             f"""SELECT '{EDGES}' AS source_table, campaign_id, source, target, layer,
                 weight, expected, pvalue, score, first_at, last_at FROM {EDGES}"""
         )
     for name in edge_tables(tables):
-        layer = (
-            "co-" + name.removeprefix("edges_co_")
-            if name.startswith("edges_co_")
-            else (name.removeprefix("edges_").replace("_", "-"))
-        )
+        layer = name.removeprefix("edges_").replace("_", "-")
         parts.append(
-            f"""SELECT '{name}' AS source_table, NULL::VARCHAR AS campaign_id, source,
-                target, '{layer}' AS layer, weight, NULL::DOUBLE AS expected,
-                NULL::DOUBLE AS pvalue, NULL::DOUBLE AS score, first_at, last_at
-                FROM {name}"""
+            # Every column, matched by name: tables without a score leave it null.
+            f"""SELECT '{name}' AS source_table, NULL::VARCHAR AS campaign_id,
+                '{layer}' AS layer, * FROM {name}"""
         )
-    if not parts:
-        return _empty(
-            {
-                "source_table": "VARCHAR",
-                "campaign_id": "VARCHAR",
-                "source": "VARCHAR",
-                "target": "VARCHAR",
-                "layer": "VARCHAR",
-                "weight": "BIGINT",
-                "expected": "DOUBLE",
-                "pvalue": "DOUBLE",
-                "score": "DOUBLE",
-                "first_at": "TIMESTAMPTZ",
-                "last_at": "TIMESTAMPTZ",
-            }
-        )
-    return "(" + " UNION ALL BY NAME ".join(parts) + ")"
+    cols = ", ".join(_EDGE_COLUMNS)
+    return f"(SELECT {cols} FROM (" + " UNION ALL BY NAME ".join(parts) + "))"
 
 
 def evidence_relation(tables: frozenset[str]) -> str:
