@@ -50,6 +50,8 @@ def parse_option(behaviour: str, text: str) -> tuple[str, Any]:
         )
     default = spec.options[key]
     raw = raw.strip()
+    if isinstance(default, str):
+        return key, raw
     try:
         if isinstance(default, bool):
             if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
@@ -94,6 +96,14 @@ def coordination(
             help="A behaviour option as KEY=VALUE, e.g. by_domain=true (repeatable).",
         ),
     ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option(
+            "--method",
+            help="co-similar-text only: minhash (near-duplicates, default) or embedding "
+            "(paraphrases; needs the embed extra).",
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -106,6 +116,12 @@ def coordination(
     """Find pairs of accounts that repeatedly did the same thing within a time window."""
     spec = get_behaviour(behaviour)
     options = dict(parse_option(spec.name, text) for text in option or [])
+    if method is not None:
+        if "method" not in spec.options:
+            raise InputError(
+                f"--method applies to co-similar-text only, not {spec.name!r}; drop it"
+            )
+        options["method"] = method
     if out is not None and out.suffix.lower() not in EDGE_FORMATS:
         raise InputError(
             f"{out}: unknown edge file type {out.suffix or '(none)'!r}; "

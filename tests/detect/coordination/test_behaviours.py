@@ -46,6 +46,7 @@ def test_behaviours_are_listed_with_defaults() -> None:
         "co-repost",
         "co-text",
         "co-url",
+        "co-domain",
         "co-hashtags",
         "co-reply",
         "co-mention",
@@ -61,6 +62,10 @@ def test_behaviours_are_listed_with_defaults() -> None:
         actions(posts_table([]), "co-url", domain=True)
     with pytest.raises(InputError, match="bool"):
         actions(posts_table([]), "co-url", by_domain=1)
+    with pytest.raises(InputError, match="minhash, embedding"):
+        actions(posts_table([]), "co-similar-text", method="bert")
+    with pytest.raises(InputError, match="cosine"):
+        actions(posts_table([]), "co-similar-text", cosine=1.5)
 
 
 def test_co_repost_three_posts_five_seconds_apart() -> None:
@@ -114,6 +119,7 @@ def test_co_url_items_and_domains() -> None:
     ]
     by_domain = _weights(posts, "co-url", min_weight=1, by_domain=True)
     assert by_domain == {("a", "b"): 1, ("a", "c"): 1, ("b", "c"): 1}
+    assert _weights(posts, "co-domain", min_weight=1) == by_domain
 
 
 def test_co_hashtags_sets_and_sequences() -> None:

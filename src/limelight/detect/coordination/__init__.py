@@ -32,6 +32,12 @@ from limelight.detect.coordination._edges import (
 from limelight.detect.coordination._export import EDGE_FORMATS, write_edges
 from limelight.detect.coordination._result import EdgeResult, edge_table_name, edges, save_edges
 from limelight.detect.coordination._similar import near_duplicate_items
+from limelight.detect.coordination._stored import (
+    EDGE_PARAMS,
+    EdgeParams,
+    read_edge_params,
+    replace_tables,
+)
 
 if TYPE_CHECKING:
     from limelight.detect.coordination._campaigns import (
@@ -41,7 +47,9 @@ if TYPE_CHECKING:
         CampaignResult,
         campaigns_from_actions,
         find_campaigns,
+        save_campaigns,
     )
+    from limelight.detect.coordination._paraphrase import paraphrase_items
     from limelight.detect.coordination._significance import (
         edge_significance,
         significant_edges,
@@ -56,6 +64,8 @@ _LAZY: dict[str, str] = {
     "CampaignResult": "_campaigns",
     "campaigns_from_actions": "_campaigns",
     "find_campaigns": "_campaigns",
+    "save_campaigns": "_campaigns",
+    "paraphrase_items": "_paraphrase",
     "edge_significance": "_significance",
     "significant_edges": "_significance",
     "SimulationSettings": "_simulate",
@@ -67,12 +77,14 @@ __all__ = [
     "BEHAVIOURS",
     "CAMPAIGN_SCHEMA",
     "EDGE_FORMATS",
+    "EDGE_PARAMS",
     "EDGE_SCHEMA",
     "EVIDENCE_SCHEMA",
     "MAX_EXAMPLE_ITEMS",
     "MEMBER_SCHEMA",
     "Behaviour",
     "CampaignResult",
+    "EdgeParams",
     "EdgeResult",
     "SimulationSettings",
     "actions",
@@ -84,6 +96,10 @@ __all__ = [
     "find_campaigns",
     "get_behaviour",
     "near_duplicate_items",
+    "paraphrase_items",
+    "read_edge_params",
+    "replace_tables",
+    "save_campaigns",
     "save_edges",
     "significant_edges",
     "simulate",

@@ -43,7 +43,7 @@ class Behaviour:
     summary: str
     window: float
     min_weight: int
-    options: Mapping[str, bool | int | float] = field(default_factory=dict)
+    options: Mapping[str, bool | int | float | str] = field(default_factory=dict)
     columns: tuple[str, ...] = ("account_id", "post_id", "created_at", "kind")
 
 
@@ -53,7 +53,7 @@ def _behaviour(
     window: float,
     min_weight: int = 2,
     columns: tuple[str, ...] = (),
-    **options: bool | int | float,
+    **options: bool | int | float | str,
 ) -> Behaviour:
     base = ("account_id", "post_id", "created_at", "kind")
     return Behaviour(name, summary, window, min_weight, MappingProxyType(options), base + columns)
@@ -79,6 +79,12 @@ _REGISTRY: dict[str, Behaviour] = {
             by_domain=False,
         ),
         _behaviour(
+            "co-domain",
+            "shared links on the same web site (co-url with by_domain)",
+            60.0,
+            columns=("urls",),
+        ),
+        _behaviour(
             "co-hashtags",
             "used the same set of two or more hashtags",
             60.0,
@@ -96,15 +102,18 @@ _REGISTRY: dict[str, Behaviour] = {
         ),
         _behaviour(
             "co-similar-text",
-            "posted near-duplicate text (MinHash LSH)",
+            "posted near-duplicate text (MinHash LSH) or paraphrases (method=embedding)",
             60.0,
             columns=("text",),
+            method="minhash",
             threshold=0.8,
             shingle_size=1,
             min_tokens=5,
             num_perm=128,
             strip_urls=True,
             random_state=1,
+            cosine=0.8,
+            neighbours=10,
         ),
         _behaviour(
             "fast-repost",
@@ -125,6 +134,9 @@ _REGISTRY: dict[str, Behaviour] = {
         ),
     )
 }
+
+#: The allowed values of each text option.
+CHOICES: dict[str, tuple[str, ...]] = {"method": ("minhash", "embedding")}
 
 #: Every behaviour's name, in the order the documentation presents them.
 BEHAVIOURS: tuple[str, ...] = tuple(_REGISTRY)
@@ -153,6 +165,15 @@ def resolve_options(behaviour: Behaviour, options: Mapping[str, Any]) -> dict[st
     resolved: dict[str, Any] = dict(behaviour.options)
     for key, value in options.items():
         default = behaviour.options[key]
+        if isinstance(default, str):
+            choices = CHOICES.get(key, ())
+            if not isinstance(value, str) or value.strip().lower() not in choices:
+                raise InputError(
+                    f"option {key}={value!r} of {behaviour.name!r} must be one of "
+                    f"{', '.join(choices)}"
+                )
+            resolved[key] = value.strip().lower()
+            continue
         if isinstance(default, bool):
             ok = isinstance(value, bool)
         elif isinstance(default, int):
@@ -166,18 +187,31 @@ def resolve_options(behaviour: Behaviour, options: Mapping[str, Any]) -> dict[st
                 f"{type(default).__name__} >= 0 like its default {default!r}"
             )
         resolved[key] = value
-    if behaviour.name == "co-similar-text" and not 0 < resolved["threshold"] <= 1:
-        raise InputError(f"threshold {resolved['threshold']} must be in (0, 1]; e.g. 0.8")
+    if behaviour.name == "co-similar-text":
+        if not 0 < resolved["threshold"] <= 1:
+            raise InputError(f"threshold {resolved['threshold']} must be in (0, 1]; e.g. 0.8")
+        if not 0 < resolved["cosine"] <= 1:
+            raise InputError(f"cosine {resolved['cosine']} must be in (0, 1]; e.g. 0.8")
+        if resolved["neighbours"] < 1:
+            raise InputError(f"neighbours {resolved['neighbours']} must be 1 or more; e.g. 10")
     return resolved
 
 
-def actions(db_or_posts: Database | pa.Table, behaviour: str, **options: Any) -> pa.Table:
+def actions(
+    db_or_posts: Database | pa.Table,
+    behaviour: str,
+    *,
+    window: float | None = None,
+    **options: Any,
+) -> pa.Table:
     """The actions a behaviour sees in the posts: one row per (account, item, time, post).
 
     ``db_or_posts`` is a store (its ``posts`` table is read) or an Arrow table with the
     store's posts columns (those the behaviour needs). Options are the behaviour's own
     (see ``get_behaviour(name).options``); the result has ``ACTION_SCHEMA`` and feeds
-    ``co_action_edges``. Rows come in no particular order.
+    ``co_action_edges``. Rows come in no particular order. ``window`` (seconds; default
+    the behaviour's) matters only to co-similar-text with ``method="embedding"``, which
+    links two paraphrases only when they were posted within it of each other.
     """
     spec = get_behaviour(behaviour)
     opts = resolve_options(spec, options)
@@ -194,14 +228,26 @@ def actions(db_or_posts: Database | pa.Table, behaviour: str, **options: Any) ->
         )
     if spec.name == "co-similar-text":
         rows = _query(db_or_posts, _sql.similar_text_candidates(opts))
-        items = near_duplicate_items(
-            rows.column("item"),
-            threshold=opts["threshold"],
-            shingle_size=max(int(opts["shingle_size"]), 1),
-            min_tokens=int(opts["min_tokens"]),
-            num_perm=max(int(opts["num_perm"]), 16),
-            random_state=int(opts["random_state"]),
-        )
+        if opts["method"] == "embedding":
+            from limelight.detect.coordination._paraphrase import paraphrase_items
+
+            items = paraphrase_items(
+                rows.column("item"),
+                rows.column("at_us"),
+                cosine=opts["cosine"],
+                window=spec.window if window is None else float(window),
+                k=max(int(opts["neighbours"]), 1),
+                min_tokens=int(opts["min_tokens"]),
+            )
+        else:
+            items = near_duplicate_items(
+                rows.column("item"),
+                threshold=opts["threshold"],
+                shingle_size=max(int(opts["shingle_size"]), 1),
+                min_tokens=int(opts["min_tokens"]),
+                num_perm=max(int(opts["num_perm"]), 16),
+                random_state=int(opts["random_state"]),
+            )
         rows = rows.set_column(rows.column_names.index("item"), "item", items)
         rows = rows.filter(pc.is_valid(rows.column("item")))
     else:

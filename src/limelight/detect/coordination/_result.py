@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
 
 from limelight.detect.coordination._behaviours import actions, get_behaviour, resolve_options
 from limelight.detect.coordination._edges import co_action_edges
+from limelight.detect.coordination._stored import EdgeParams, now, replace_tables
 from limelight.store import Database
 
 __all__ = ["EdgeResult", "edge_table_name", "edges", "save_edges"]
@@ -20,7 +23,8 @@ class EdgeResult:
 
     ``table`` has the columns of ``EDGE_SCHEMA`` (``source, target, weight, first_at,
     last_at, items, n_items``); ``options`` holds every behaviour option, defaults
-    included, so a result can be reproduced or explained from itself.
+    included, so a result can be reproduced or explained from itself; ``computed_at`` is
+    when it was computed.
     """
 
     table: pa.Table
@@ -29,6 +33,27 @@ class EdgeResult:
     min_weight: int
     options: dict[str, Any] = field(default_factory=dict)
     n_actions: int = 0
+    computed_at: datetime = field(default_factory=now)
+
+    @property
+    def method(self) -> str:
+        """How items were matched: ``exact``, or co-similar-text's ``minhash``/``embedding``."""
+        return str(self.options.get("method", "exact"))
+
+    def params(self, stage: str = "coordination", **extra: Any) -> EdgeParams:
+        """The ``edge_params`` row for this result (``extra`` joins the options)."""
+        return EdgeParams(
+            table_name=edge_table_name(self.behaviour),
+            behaviour=self.behaviour,
+            method=self.method,
+            window_s=None if math.isinf(self.window) else self.window,
+            min_weight=self.min_weight,
+            options={**self.options, **extra},
+            n_actions=self.n_actions,
+            n_edges=self.table.num_rows,
+            stage=stage,
+            computed_at=self.computed_at,
+        )
 
     @property
     def n_accounts(self) -> int:
@@ -61,13 +86,18 @@ def edges(
     resolved = resolve_options(spec, options)
     w = spec.window if window is None else window
     k = spec.min_weight if min_weight is None else min_weight
-    acts = actions(db, spec.name, **options)
+    acts = actions(db, spec.name, window=w, **options)
     table = co_action_edges(acts, w, k)
     return EdgeResult(table, spec.name, float(w), int(k), resolved, acts.num_rows)
 
 
 def edge_table_name(behaviour: str) -> str:
-    """The store table that holds a behaviour's latest edges, e.g. ``edges_co_repost``."""
+    """The store table that holds a behaviour's latest edges, e.g. ``edges_co_repost``.
+
+    The campaigns stage's combined layer (``combined``) is stored as ``edges_combined``.
+    """
+    if behaviour == "combined":
+        return "edges_combined"
     return "edges_" + get_behaviour(behaviour).name.replace("-", "_")
 
 
@@ -75,8 +105,10 @@ def save_edges(db: Database, result: EdgeResult) -> str:
     """Replace the behaviour's edge table in the store with ``result``; return its name.
 
     The table keeps exactly the edge columns, so later stages (significance, campaigns,
-    the report) read the same shape whether edges come from here or from memory.
+    the report) read the same shape whether edges come from here or from memory; how they
+    were computed goes, in the same transaction, to the ``edge_params`` row of the table
+    and to the table's comment.
     """
     name = edge_table_name(result.behaviour)
-    db.replace_table(name, result.table)
+    replace_tables(db, {name: result.table}, [result.params()])
     return name

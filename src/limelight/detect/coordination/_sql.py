@@ -170,6 +170,7 @@ ACTION_SQL: dict[str, Callable[[dict[str, Any]], str]] = {
     "co-repost": _co_repost,
     "co-text": _co_text,
     "co-url": _co_url,
+    "co-domain": lambda opts: _co_url({"by_domain": True}),
     "co-hashtags": _co_hashtags,
     "co-reply": _co_reply,
     "co-mention": _co_mention,

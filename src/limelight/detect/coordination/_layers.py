@@ -1,0 +1,96 @@
+"""Layers of the campaign graph: one behaviour's actions and scored edges each, plus a sum.
+
+A layer holds a behaviour's actions, its co-action edges with their significance, and
+the window that made them. The combined layer pools every behaviour's actions (items kept
+apart by behaviour), so a pair that co-acts once in each of three behaviours is tested on
+three co-actions instead of failing ``min_weight`` three times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from limelight.detect.coordination._edges import co_action_edges
+from limelight.detect.coordination._significance import edge_significance
+
+__all__ = ["COMBINED", "Layer", "build_layers", "combined_actions"]
+
+_TS = pa.timestamp("us", tz="UTC")
+
+COMBINED = "combined"
+"""The name of the layer that pools every behaviour's actions."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One behaviour's inputs: its actions, its edges with significance, and their window.
+
+    ``evidence`` is False for a layer whose items are not a behaviour's own (the combined
+    layer): its pairs count in the graph, but their evidence is taken from the behaviours.
+    """
+
+    actions: pa.Table
+    edges: pa.Table
+    window: float
+    evidence: bool = True
+
+
+def combined_actions(actions: Mapping[str, pa.Table]) -> pa.Table:
+    """All behaviours' actions as one table, items prefixed by their behaviour.
+
+    A pair that co-acts once in each of three behaviours never reaches ``min_weight`` in any
+    of them; in the combined layer it has three co-actions. The ``behaviour`` column keeps
+    the significance strata per behaviour (a URL and a reposted post are not exchangeable).
+    """
+    parts = []
+    for name, table in actions.items():
+        n = table.num_rows
+        label = pa.array([name] * n, pa.string())
+        item = pc.binary_join_element_wise(label, table.column("item"), "\x1f")
+        parts.append(
+            pa.table(
+                {
+                    "account_id": table.column("account_id"),
+                    "item": item,
+                    "at": table.column("at"),
+                    "post_id": table.column("post_id"),
+                    "behaviour": label,
+                }
+            )
+        )
+    if not parts:
+        return pa.table(
+            {
+                "account_id": pa.array([], pa.string()),
+                "item": pa.array([], pa.string()),
+                "at": pa.array([], _TS),
+                "post_id": pa.array([], pa.string()),
+                "behaviour": pa.array([], pa.string()),
+            }
+        )
+    return pa.concat_tables(parts)
+
+
+def build_layers(
+    actions: Mapping[str, tuple[pa.Table, float]],
+    *,
+    min_weight: int,
+    alpha: float,
+    combine: bool,
+) -> dict[str, Layer]:
+    """Edges and significance per behaviour, plus the combined layer (widest window)."""
+
+    def layer(acts: pa.Table, window: float, evidence: bool = True) -> Layer:
+        edges = co_action_edges(acts, window, min_weight)
+        return Layer(acts, edge_significance(edges, acts, window, alpha=alpha), window, evidence)
+
+    layers = {name: layer(acts, window) for name, (acts, window) in actions.items()}
+    if combine and len(actions) > 1:
+        widest = max(window for _, window in actions.values())
+        joint = combined_actions({name: acts for name, (acts, _) in actions.items()})
+        layers[COMBINED] = layer(joint, widest, evidence=False)
+    return layers
