@@ -147,7 +147,8 @@ def run_stages(
         notify(name, "start")
         started = datetime.now(UTC)
         if _reusable(prev, name, fp, tables, db):
-            res = StageResult(name, "skipped", fp, "inputs unchanged; reused", prev[name]["params"])
+            before = str(prev[name]["message"] or "").removeprefix("reused: ")
+            res = StageResult(name, "skipped", fp, f"reused: {before}", prev[name]["params"])
         else:
             res = work()
         now = datetime.now(UTC)
