@@ -18,12 +18,13 @@ bot scores). A high score with a low confidence is a lead to check, not a findin
     automation and content signals, never created by them), ``confidence`` and
     ``confidence_level`` (``low``/``medium``/``high``); ``coordination_score`` (mean pair
     -log10 p from coordination, unbounded); ``n_accounts``, ``n_pairs`` (member pairs with
-    a significant edge), ``n_posts`` (posts by members in the co-actions), ``n_items``
-    (distinct shared items in the evidence); ``behaviours``; ``first_seen``/``last_seen``
-    (first and last co-action); ``observed`` (co-actions among members, summed over their
-    significant edges) and ``expected`` (what chance predicts for the same pairs: the null
-    model's expectation, summed); ``automated_share`` (members whose bot score passes the
-    threshold; null when accounts were not scored), ``mean_bot_score``; ``techniques``
+    a significant edge), ``n_posts`` (posts by members in the store), ``n_items``
+    (distinct shared items in the evidence and ``top_items``); ``behaviours``;
+    ``first_seen``/``last_seen`` (first and last co-action); ``observed`` (co-actions of the
+    tied member pairs, each pair in its strongest layer) and ``expected`` (what the null
+    model predicts for the same pairs and layers); ``automated_share`` (share of members
+    whose bot score counts and passes the
+    threshold; null when no member's score counts), ``mean_bot_score``; ``techniques``
     (persuasion techniques found in members' posts, most frequent first; empty when the
     content stage did not run), ``ai_text_share`` (share of members' scored posts judged
     AI-written; null when not run), ``narratives``; ``top_items``; ``accounts``;
@@ -33,7 +34,9 @@ bot scores). A high score with a low confidence is a lead to check, not a findin
 ``spotlight_evidence`` (the evidence list of every campaign, account label and post label)
     subject_kind (``campaign``, ``account`` or ``post``), subject_id, evidence_id; ``kind``:
     ``co-action`` (two posts of two accounts on the same item within the window),
-    ``chance`` (a pair's observed co-actions against the null model's expectation),
+    ``chance`` (observed co-actions against the null model's expectation: one row for all
+    tied member pairs together, ``account_id`` null and ``value`` the number of pairs,
+    then one per strongest pair with ``value`` its -log10 p),
     ``account-score`` (a member's bot score and its reasons), ``technique`` (a persuasion
     technique in a post, with its span), ``ai-text`` (a post judged AI-written),
     ``membership`` (an account or post belonging to a campaign); behaviour, item;
@@ -82,10 +85,11 @@ content signal)
     campaign_volume, automated_volume, automated_only_volume, organic_volume.
 
 ``spotlight_runs`` (what made the tables above; one row per stage)
-    stage (``ingest``, ``coordination``, ``accounts``, ``content``, ``fusion``,
-    ``report``), fingerprint (of the stage's inputs and parameters; a rerun with the same
-    fingerprint skips the stage), status (``done``, ``skipped`` or ``unavailable``),
-    params (JSON), message, finished_at.
+    stage (``coordination``, ``accounts``, ``content``, ``fusion``), fingerprint (of the
+    stage's inputs and parameters; a rerun with the same fingerprint skips the stage),
+    status (``done``, ``skipped`` or ``unavailable``), params (JSON: the settings; for
+    fusion also ``llm_notes``, how many LLM notes were accepted or rejected), message
+    (what the stage found; ``reused: ...`` when skipped), finished_at.
 """
 
 from __future__ import annotations
