@@ -151,6 +151,12 @@ def _formats(value: list[str] | None) -> list[str]:
         out += [x.strip() for x in v.split(",") if x.strip()]
     if "all" in out:
         return list(EXPORT_FORMATS)
+    unknown = [f for f in out if f not in EXPORT_FORMATS]
+    if unknown:
+        raise InputError(
+            f"unknown export format {', '.join(unknown)}; choose from "
+            f"{', '.join(EXPORT_FORMATS)} or all"
+        )
     return out
 
 

@@ -169,6 +169,9 @@ def test_a_store_without_analysis_says_what_to_run(tmp_path: Path) -> None:
         app, ["analyze", "--db", str(tmp_path / "e.duckdb"), "--out", str(tmp_path / "o")]
     )
     assert empty.exit_code == 2 and "holds no posts" in empty.output
+    wrong = runner.invoke(app, ["analyze", "--db", str(tmp_path / "w.duckdb"), "--export", "xls"])
+    assert wrong.exit_code == 2 and "choose from csv" in wrong.output
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_a_real_browser_renders_the_report(analysed: tuple[Path, Path, list[str]]) -> None:
