@@ -366,7 +366,8 @@ def demo(
         for path in (db, db.with_name(db.name + ".wal")):
             if path.exists():
                 path.unlink()
-    run = run_analysis([sample_path()], db, out or db.with_suffix(""))
+    folder = db.with_suffix("") if db.suffix else db.with_name(db.name + "-report")
+    run = run_analysis([sample_path()], db, out or folder)
     with Database(db, read_only=True) as store:
         overview = store_overview(store)
     _print_overview(overview, db)
