@@ -1,0 +1,116 @@
+"""The content layer: what posts say and how, not only how accounts act.
+
+- **Persuasion techniques** (``PersuasionModel``): the 20 SemEval-2021 Task 6 techniques
+  (``TECHNIQUES``; SemEval-2020 Task 11 classes mapped in, see ``_labels``), a score per
+  technique and the characters each rests on. Model card: docs/models/persuasion.md.
+- **AI-written text** (``AiTextModel``, ``find_ai_phrases``): a learned score trained on
+  TweepFake, self-revealing phrases and refusals in 13 languages as a rule with its
+  evidence, and the share of each account's posts judged AI-written
+  (``account_ai_shares``). Model card: docs/models/ai_text.md.
+- **Narratives** (``find_narratives``): posts grouped by meaning, near-duplicates collapsed
+  first, with top terms, representative posts, accounts and time span. docs/narratives.md.
+
+``run_content`` runs all three over a store (``limelight content``); ``train_persuasion``
+and ``train_ai_text`` rebuild the shipped heads (``limelight train content``). The heavy
+dependencies (torch and sentence-transformers for embeddings, scikit-learn for hashing and
+training) are imported on first use; install ``limelight[content]``.
+"""
+
+from __future__ import annotations
+
+from limelight.detect.content._ai_rules import (
+    AI_PHRASES,
+    RULE_STRENGTH,
+    PhraseMatch,
+    find_ai_phrases,
+)
+from limelight.detect.content._ai_text import (
+    AccountAiShare,
+    AiTextModel,
+    AiTextScore,
+    account_ai_shares,
+    default_ai_text_path,
+)
+from limelight.detect.content._datasets import (
+    LabelledTexts,
+    Span,
+    TweetSet,
+    load_memes,
+    load_ptc,
+    load_tweepfake,
+)
+from limelight.detect.content._features import FeatureSpec, build_features
+from limelight.detect.content._labels import (
+    MEMES_TO_TECHNIQUE,
+    PTC_TO_TECHNIQUES,
+    TECHNIQUE_NAMES,
+    TECHNIQUES,
+)
+from limelight.detect.content._linear import LinearHead
+from limelight.detect.content._narratives import (
+    NARRATIVE_POSTS_SCHEMA,
+    NARRATIVES_SCHEMA,
+    NarrativeSettings,
+    find_narratives,
+)
+from limelight.detect.content._persuasion import (
+    PersuasionModel,
+    TechniqueHit,
+    default_persuasion_path,
+    fragments,
+)
+from limelight.detect.content._run import (
+    CONTENT_TABLES,
+    ContentResult,
+    analyse_posts,
+    run_content,
+)
+from limelight.detect.content._train import (
+    PersuasionSettings,
+    macro_f1,
+    micro_f1,
+    train_persuasion,
+)
+from limelight.detect.content._train_ai import train_ai_text
+
+__all__ = [
+    "AI_PHRASES",
+    "CONTENT_TABLES",
+    "MEMES_TO_TECHNIQUE",
+    "NARRATIVES_SCHEMA",
+    "NARRATIVE_POSTS_SCHEMA",
+    "PTC_TO_TECHNIQUES",
+    "RULE_STRENGTH",
+    "TECHNIQUES",
+    "TECHNIQUE_NAMES",
+    "AccountAiShare",
+    "AiTextModel",
+    "AiTextScore",
+    "ContentResult",
+    "FeatureSpec",
+    "LabelledTexts",
+    "LinearHead",
+    "NarrativeSettings",
+    "PersuasionModel",
+    "PersuasionSettings",
+    "PhraseMatch",
+    "Span",
+    "TechniqueHit",
+    "TweetSet",
+    "account_ai_shares",
+    "analyse_posts",
+    "build_features",
+    "default_ai_text_path",
+    "default_persuasion_path",
+    "find_ai_phrases",
+    "find_narratives",
+    "fragments",
+    "load_memes",
+    "load_ptc",
+    "load_tweepfake",
+    "macro_f1",
+    "micro_f1",
+    "run_content",
+    "train_ai_text",
+    "train_persuasion",
+]
