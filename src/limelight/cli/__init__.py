@@ -10,7 +10,16 @@ import sys
 
 import typer
 
-from limelight.cli import _accounts, _analyze, _campaigns, _coordination, _ingest, _llm, _serve
+from limelight.cli import (
+    _accounts,
+    _analyze,
+    _campaigns,
+    _content,
+    _coordination,
+    _ingest,
+    _llm,
+    _serve,
+)
 from limelight.errors import LimelightError
 
 __all__ = ["app", "main"]
@@ -23,7 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (_ingest, _coordination, _campaigns, _accounts, _serve, _analyze, _llm):
+for _module in (_ingest, _coordination, _campaigns, _accounts, _serve, _analyze, _llm, _content):
     _module.register(app)
 
 

@@ -1,0 +1,162 @@
+"""`limelight content` (techniques, AI-written text, narratives over the store) and
+`limelight train content` (rebuild the shipped content heads).
+
+Thin shells over ``limelight.detect.content``; the tables they write are described in
+docs/schema.md and the models in docs/models/persuasion.md and docs/models/ai_text.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from limelight.cli._common import DbOption, console, handle_errors, print_json
+from limelight.errors import InputError
+from limelight.store import Database
+
+__all__ = ["register"]
+
+
+@handle_errors
+def content(
+    db: DbOption = Path("limelight.duckdb"),
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="Analyse only the newest N posts with text."),
+    ] = None,
+    min_posts: Annotated[
+        int,
+        typer.Option("--min-posts", min=1, help="Posts an account needs for an AI-text finding."),
+    ] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Find persuasion techniques, AI-written posts and narratives in the store's posts."""
+    from limelight.detect.content import run_content
+
+    if not db.exists():
+        raise InputError(
+            f"{db}: no such database; create it with `limelight ingest FILE --db {db}`"
+        )
+    with Database(db) as store:
+        if not store.has_table("posts") or store.count("posts") == 0:
+            raise InputError(f"{db}: the store holds no posts; ingest data first")
+        result = run_content(store, limit=limit, min_posts=min_posts)
+    summary = _summary(result.tables, result.params)
+    if as_json:
+        print_json(summary)
+        return
+    table = Table(title="content signals")
+    for col in ("posts", "technique hits", "AI-written posts", "AI accounts", "narratives"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(summary["posts"]),
+        str(summary["technique_hits"]),
+        str(summary["ai_written_posts"]),
+        str(summary["ai_accounts"]),
+        str(summary["narratives"]),
+    )
+    console.print(table)
+    for name, count in list(summary["techniques"].items())[:5]:
+        console.print(f"{name}: {count} posts", highlight=False)
+    console.print(
+        "stored in tables post_techniques, post_ai_text, account_ai_text, narratives, "
+        f"narrative_posts of {db}",
+        highlight=False,
+    )
+
+
+def _summary(tables: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    techniques: dict[str, int] = {}
+    for name in tables["post_techniques"].column("technique").to_pylist():
+        techniques[name] = techniques.get(name, 0) + 1
+    return {
+        "posts": params["posts"],
+        "technique_hits": tables["post_techniques"].num_rows,
+        "techniques": dict(sorted(techniques.items(), key=lambda kv: -kv[1])),
+        "ai_written_posts": sum(tables["post_ai_text"].column("ai_written").to_pylist()),
+        "ai_accounts": sum(tables["account_ai_text"].column("finding").to_pylist()),
+        "narratives": tables["narratives"].num_rows,
+        "models": {"persuasion": params["persuasion_model"], "ai_text": params["ai_text_model"]},
+    }
+
+
+@handle_errors
+def train_content(
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data",
+            help="The labelled data folder (semeval2020-t11-ptc, semeval2021-t6-memes, tweepfake).",
+            file_okay=False,
+            envvar="LIMELIGHT_SHARED_DATA",
+        ),
+    ] = Path("../shared/data"),
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out-dir",
+            help="Where to write persuasion.npz and ai_text.npz (default: the shipped models).",
+            file_okay=False,
+        ),
+    ] = None,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            help="Folder to cache training-set embeddings in (skips re-embedding next time).",
+            file_okay=False,
+        ),
+    ] = None,
+    use_ptc: Annotated[
+        bool,
+        typer.Option("--ptc/--no-ptc", help="Also learn from SemEval-2020 Task 11 news sentences."),
+    ] = True,
+) -> None:
+    """Rebuild the persuasion and AI-text heads; print their dev and validation figures."""
+    from limelight.detect.content import (
+        PersuasionSettings,
+        default_persuasion_path,
+        train_ai_text,
+        train_persuasion,
+    )
+
+    if not data.is_dir():
+        raise InputError(f"{data}: no such folder; give the labelled data folder with --data")
+    target = out_dir or default_persuasion_path().parent
+    persuasion = train_persuasion(
+        data, cache_dir=cache, settings=PersuasionSettings(use_ptc=use_ptc)
+    )
+    persuasion.save(target / "persuasion.npz")
+    dev = persuasion.report["dev"]
+    console.print(
+        f"persuasion {persuasion.version}: dev micro-F1 {dev['micro_f1']:.3f}, "
+        f"macro-F1 {dev['macro_f1']:.3f} (baseline top-3 micro-F1 "
+        f"{persuasion.report['baselines']['top-3']['micro_f1']:.3f})",
+        highlight=False,
+    )
+    ai_text = train_ai_text(data)
+    ai_text.save(target / "ai_text.npz")
+    valid = ai_text.report["validation"]
+    per = ", ".join(f"{g} {r['accuracy']:.3f}" for g, r in valid["per_generator"].items())
+    console.print(
+        f"ai_text {ai_text.version}: validation accuracy {valid['accuracy']:.3f} ({per})",
+        highlight=False,
+    )
+    console.print(f"wrote {target / 'persuasion.npz'} and {target / 'ai_text.npz'}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `content`, and `content` under the `train` group (created if no module made it)."""
+    app.command("content")(content)
+    for group in app.registered_groups:
+        if group.name == "train" and group.typer_instance is not None:
+            group.typer_instance.command("content")(train_content)
+            return
+    train = typer.Typer(
+        help="Rebuild the models shipped with limelight from labelled data.", no_args_is_help=True
+    )
+    train.command("content")(train_content)
+    app.add_typer(train, name="train")
