@@ -25,7 +25,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from limelight.detect.accounts._names import handle_local_part
+from limelight.detect.accounts._names import (
+    handle_local_part,
+    replace_ascii_digits,
+    template_parts,
+)
 
 __all__ = ["CohortFinder", "CohortResult"]
 
@@ -60,18 +64,27 @@ class CohortFinder:
         self.min_size = min_size
         self.burst_days = burst_days
 
-    def trait_keys(self, table: pa.Table) -> dict[str, pa.Array]:
-        """The trait key of every account, per trait (null where the trait is absent)."""
-        handle = handle_local_part(_strings(table, "handle"))
-        parts = pc.extract_regex(handle, r"^(?P<letters>[A-Za-z_]+)(?P<digits>[0-9]{2,})$")
-        letters = pc.utf8_length(pc.struct_field(parts, "letters"))
-        digits = pc.utf8_length(pc.struct_field(parts, "digits"))
-        bucket = pc.multiply(pc.divide(letters, 4), 4)
+    def trait_keys(
+        self, table: pa.Table, local_handles: pa.Array | None = None
+    ) -> dict[str, pa.Array]:
+        """The trait key of every account, per trait (null where the trait is absent).
+
+        ``local_handles`` (``handle_local_part`` of the handles) if the caller has them.
+        """
+        handle = (
+            local_handles
+            if local_handles is not None
+            else handle_local_part(_strings(table, "handle"))
+        )
+        n_letters, n_digits = template_parts(handle)
+        none = n_letters < 0
+        bucket = pa.array(n_letters // 4 * 4, pa.int64(), mask=none)
+        digits = pa.array(n_digits, pa.int64(), mask=none)
         template = pc.binary_join_element_wise(
             pc.cast(bucket, pa.string()), pc.cast(digits, pa.string()), "+"
         )
         bio = pc.utf8_lower(_strings(table, "description"))
-        bio = pc.utf8_trim_whitespace(pc.replace_substring_regex(bio, r"\d", "0"))
+        bio = pc.utf8_trim_whitespace(replace_ascii_digits(bio))
         bio = pc.if_else(pc.greater_equal(pc.utf8_length(bio), 12), bio, None)
         name = pc.utf8_trim_whitespace(pc.utf8_lower(_strings(table, "display_name")))
         name = pc.if_else(pc.greater_equal(pc.utf8_length(name), 3), name, None)
@@ -90,8 +103,11 @@ class CohortFinder:
             "default_image_client": img_client,
         }
 
-    def find(self, table: pa.Table) -> CohortResult:
-        """Cohorts of the accounts in ``table`` (platform, account_id, handle, created_at, ...)."""
+    def find(self, table: pa.Table, local_handles: pa.Array | None = None) -> CohortResult:
+        """Cohorts of the accounts in ``table`` (platform, account_id, handle, created_at, ...).
+
+        ``local_handles``: ``handle_local_part`` of the handles, if already computed.
+        """
         n = table.num_rows
         created = table.column("created_at") if "created_at" in table.column_names else None
         t = (
@@ -104,10 +120,12 @@ class CohortFinder:
             if created is not None and n
             else np.full(n, np.nan)
         )
-        keys = self.trait_keys(table) if n else {}
+        keys = self.trait_keys(table, local_handles) if n else {}
+        # Each trait is dictionary-encoded once, for the runs and for the evidence.
+        encoded = {trait: pc.dictionary_encode(key) for trait, key in keys.items()}
         rows_parts, cand_parts, n_cand = [], [], 0
-        for key in keys.values():
-            rows, cand = self._runs(key, t)
+        for enc in encoded.values():
+            rows, cand = self._runs(enc, t)
             rows_parts.append(rows)
             cand_parts.append(cand + n_cand)
             n_cand += int(cand.max()) + 1 if len(cand) else 0
@@ -117,29 +135,35 @@ class CohortFinder:
             else (np.zeros(0, np.int64), np.zeros(0, np.int64), 0)
         )
         label = self._merge(members, n)
-        cohorts, member_rank = self._describe(label, t, keys, table)
-        ids = np.array([None] + [c["cohort_id"] for c in cohorts], dtype=object)
-        texts = np.array([None] + [c["evidence"] for c in cohorts], dtype=object)
+        cohorts, member_rank = self._describe(label, t, encoded, table)
         sizes = np.array([0] + [c["size"] for c in cohorts], dtype=np.int64)
-        slot = member_rank + 1  # 0 for accounts in no cohort
+        # Accounts index their cohort's id and evidence (null for none): no per-row objects.
+        none = member_rank < 0
+        index = pa.array(np.where(none, 0, member_rank), pa.int32(), mask=none)
+
+        def per_account(values: list[str]) -> pa.Array:
+            words = pa.array(values or [""], pa.string())
+            return pa.DictionaryArray.from_arrays(index, words).cast(pa.string())
+
         out = pa.table(
             {
                 "platform": _strings(table, "platform"),
                 "account_id": _strings(table, "account_id"),
-                "cohort_id": pa.array(ids[slot], pa.string()),
-                "cohort_size": pa.array(sizes[slot], pa.int64()),
-                "cohort_evidence": pa.array(texts[slot], pa.string()),
+                "cohort_id": per_account([c["cohort_id"] for c in cohorts]),
+                "cohort_size": pa.array(sizes[member_rank + 1], pa.int64()),
+                "cohort_evidence": per_account([c["evidence"] for c in cohorts]),
             }
         )
         params = {"min_size": self.min_size, "burst_days": self.burst_days}
         return CohortResult(out, cohorts, params)
 
-    def _runs(self, key: pa.Array, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rows in burst runs of at least ``min_size`` accounts sharing ``key``, with the
-        run number (0, 1, ...) of each row."""
+    def _runs(self, enc: pa.DictionaryArray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows in burst runs of at least ``min_size`` accounts sharing a trait value
+        (``enc``: the dictionary-encoded trait), with the run number (0, 1, ...) of each."""
         empty = np.zeros(0, np.int64)
-        enc = pc.dictionary_encode(key).indices
-        code = np.asarray(pc.fill_null(enc, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        code = np.asarray(
+            pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64
+        )
         ok = np.flatnonzero((code >= 0) & ~np.isnan(t))
         if len(ok) < self.min_size:
             return empty, empty
@@ -173,7 +197,7 @@ class CohortFinder:
         return label
 
     def _describe(
-        self, label: np.ndarray, t: np.ndarray, keys: dict[str, pa.Array], table: pa.Table
+        self, label: np.ndarray, t: np.ndarray, keys: dict[str, pa.DictionaryArray], table: pa.Table
     ) -> tuple[list[dict[str, Any]], np.ndarray]:
         """Each cohort's size, span and most shared traits, largest first, and each
         account's cohort rank (-1 for none). Counting is vectorized over all cohorts."""
@@ -234,10 +258,10 @@ def _days(us: np.ndarray) -> list[str]:
 
 
 def _most_shared(
-    key: pa.Array, rows: np.ndarray, cl: np.ndarray, n_c: int
+    enc: pa.DictionaryArray, rows: np.ndarray, cl: np.ndarray, n_c: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per cohort, the most common value of ``key`` among its members and its count."""
-    enc = pc.dictionary_encode(key)
+    """Per cohort, the most common value of a trait (``enc``, dictionary-encoded) among
+    its members, and its count."""
     codes = np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
     words = np.array([*enc.dictionary.to_pylist(), None], dtype=object)
     c = codes[rows]

@@ -21,9 +21,10 @@ import pyarrow.compute as pc
 from limelight.detect.accounts._catalogue import FEATURE_NAMES, FEATURES, FeatureSpec
 from limelight.detect.accounts._names import (
     BigramModel,
+    contains_ascii,
     handle_local_part,
     handle_stats,
-    string_stats,
+    name_stats,
 )
 
 __all__ = ["FEATURES", "FEATURE_NAMES", "FeatureSpec", "compute_features"]
@@ -72,11 +73,15 @@ def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
         return np.where(whole > 0, part / whole, np.nan)
 
 
-def compute_features(table: pa.Table, bigrams: BigramModel) -> np.ndarray:
+def compute_features(
+    table: pa.Table, bigrams: BigramModel, local_handles: pa.Array | None = None
+) -> np.ndarray:
     """The (accounts x FEATURES) float matrix for an accounts table, NaN where unknown.
 
     ``table`` has the store's ``accounts`` columns and, optionally, the behaviour
     summary columns of ``_behaviour.BEHAVIOUR_SCHEMA``; absent columns count as unknown.
+    ``local_handles`` (``handle_local_part`` of the handles) saves recomputing them when
+    the caller has them already. The matrix is column-major: scoring reads it by feature.
     """
     n = table.num_rows
     f: dict[str, np.ndarray] = {}
@@ -110,24 +115,40 @@ def compute_features(table: pa.Table, bigrams: BigramModel) -> np.ndarray:
     f["default_image"] = _num(table, "default_image")
     description = _strings(table, "description")
     f["description_length"] = _floats_of(pc.utf8_length(description))
-    f["description_has_url"] = _floats_of(
-        pc.match_substring_regex(description, r"https?://|www\.", ignore_case=True)
-    )
+    f["description_has_url"] = _match(description, r"https?://|www\.", ("http", "www."))
     f["has_location"] = _present(_strings(table, "location"))
     f["has_url"] = _present(_strings(table, "url"))
     f["declares_bot"] = _declares_bot(table, description)
-    handle = handle_local_part(_strings(table, "handle"))
+    handle = (
+        local_handles if local_handles is not None else handle_local_part(_strings(table, "handle"))
+    )
     hs = handle_stats(handle)
     f["handle_length"], f["handle_digits"] = hs["length"], hs["digits"]
     f["handle_trailing_digits"] = hs["trailing_digits"]
     f["handle_likelihood"] = bigrams.score(handle)
-    ns = string_stats(_strings(table, "display_name"))
+    ns = name_stats(_strings(table, "display_name"))
     f["name_length"], f["name_digits"], f["name_words"] = ns["length"], ns["digits"], ns["words"]
     _behaviour_features(table, f)
-    out = np.empty((n, len(FEATURES)), dtype=np.float64)
+    out = np.empty((n, len(FEATURES)), dtype=np.float64, order="F")
     for j, name in enumerate(FEATURE_NAMES):
         out[:, j] = f[name]
     out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _nulls(values: pa.Array) -> np.ndarray:
+    return np.asarray(pc.is_null(values).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _match(values: pa.Array, pattern: str, needles: tuple[str, ...]) -> np.ndarray:
+    """Case-insensitive regex match as 1/0 (NaN for null), run only on the strings that
+    contain one of ``needles`` (ASCII literals every match contains): most bios contain
+    none, so the regex engine sees a few strings instead of all."""
+    out = np.where(_nulls(values), np.nan, 0.0)
+    rows = np.flatnonzero(contains_ascii(values, needles))
+    if len(rows):
+        hit = pc.match_substring_regex(values.take(pa.array(rows)), pattern, ignore_case=True)
+        out[rows] = np.asarray(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
     return out
 
 
@@ -135,16 +156,15 @@ def _declares_bot(table: pa.Table, description: pa.Array) -> np.ndarray:
     """Platform bot flag, or 'bot' as a word in the bio or name, or a handle ending in bot."""
     word = r"(^|[^a-z])(ro)?bot([^a-z]|s\b|$)"
     hits = [
-        pc.match_substring_regex(description, word, ignore_case=True),
-        pc.match_substring_regex(_strings(table, "display_name"), word, ignore_case=True),
-        pc.match_substring_regex(_strings(table, "handle"), r"bot(@|\.|$)|^bot_", ignore_case=True),
+        _match(description, word, ("bot",)),
+        _match(_strings(table, "display_name"), word, ("bot",)),
+        _match(_strings(table, "handle"), r"bot(@|\.|$)|^bot_", ("bot",)),
     ]
     flag = _num(table, "bot_declared")
     known = np.zeros(table.num_rows, dtype=bool)
     found = flag == 1.0
     known |= ~np.isnan(flag)
-    for hit in hits:
-        h = _floats_of(hit)
+    for h in hits:
         known |= ~np.isnan(h)
         found |= h == 1.0
     return np.where(found, 1.0, np.where(known, 0.0, np.nan))

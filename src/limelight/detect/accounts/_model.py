@@ -29,8 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from limelight.detect.accounts._additive import AdditiveModel, BinIndex
-from limelight.detect.accounts._datasets import BOT_KINDS
+from limelight.detect.accounts._additive import AdditiveModel, FusedTables
 from limelight.detect.accounts._features import FEATURE_NAMES
 from limelight.detect.accounts._metrics import apply_isotonic
 from limelight.detect.accounts._names import BigramModel
@@ -87,10 +86,17 @@ class AccountModel:
     bigrams: BigramModel
     report: dict[str, Any] = field(default_factory=dict)
     version: str = ""
+    _fused: FusedTables | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.version:
             self.version = self.fingerprint()
+
+    def fused(self) -> FusedTables:
+        """The general model and the specialists as one lookup table (built once)."""
+        if self._fused is None:
+            self._fused = FusedTables([self.general, *self.specialists.values()])
+        return self._fused
 
     def fingerprint(self) -> str:
         """A short content hash naming this model in every score it produces."""
@@ -101,17 +107,13 @@ class AccountModel:
 
     def predict(self, x: np.ndarray) -> Prediction:
         """Calibrated bot scores, sub-scores by kind, and the contributions behind them."""
-        bins = BinIndex([self.general, *self.specialists.values()], x)
-        contrib = self.general.contributions(x, bins)
+        logits, contrib = self.fused().evaluate(x, detail=0)
         declared = x[:, _DECLARES] == 1.0
         base = self.general.intercept
-        logit = base + contrib.sum(axis=1) + SELF_DECLARED_LOGIT * declared
+        logit = logits[:, 0] + SELF_DECLARED_LOGIT * declared
         subs: dict[str, np.ndarray] = {}
-        for kind in BOT_KINDS:
-            model = self.specialists.get(kind)
-            if model is None:
-                continue
-            z = model.decision_function(x, bins)
+        for i, kind in enumerate(self.specialists, start=1):
+            z = logits[:, i]
             if kind == "self_declared":
                 z = z + SELF_DECLARED_LOGIT * declared
             subs[kind] = _sigmoid(z)

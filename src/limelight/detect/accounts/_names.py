@@ -18,7 +18,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["BigramModel", "handle_local_part", "handle_stats", "string_stats"]
+__all__ = [
+    "BigramModel",
+    "contains_ascii",
+    "handle_local_part",
+    "handle_stats",
+    "name_stats",
+    "replace_ascii_digits",
+    "string_stats",
+    "template_parts",
+]
 
 # Symbols of the bigram model: a-z, 0-9, '_', any other byte, and a boundary marker.
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -55,6 +64,128 @@ def string_stats(values: pa.Array) -> dict[str, np.ndarray]:
     }
 
 
+def name_stats(values: pa.Array) -> dict[str, np.ndarray]:
+    """Length (characters), ASCII digit count and word count of each string (NaN where
+    null), from the UTF-8 bytes: one pass, no regex and no split lists.
+
+    Words are runs of characters that are not Unicode white space.
+    """
+    data, start, length = _bytes(values)
+    n = len(start)
+    out = {name: np.zeros(n) for name in ("digits", "words")}
+    out["length"] = _floats(pc.utf8_length(values)).copy()
+    nonempty = np.flatnonzero(length > 0)
+    if len(data) and len(nonempty):
+        is_digit = (data >= 0x30) & (data <= 0x39)
+        space = _white_space(data)
+        word_start = ~space
+        word_start[1:] &= space[:-1]
+        word_start[start[nonempty]] = ~space[start[nonempty]]  # a string starts a word
+        out["digits"][nonempty] = np.add.reduceat(is_digit.astype(np.int64), start[nonempty])
+        out["words"][nonempty] = np.add.reduceat(word_start.astype(np.int64), start[nonempty])
+    mask = np.asarray(pc.is_null(values).to_numpy(zero_copy_only=False), dtype=bool)
+    for arr in out.values():
+        arr[mask] = np.nan
+    return out
+
+
+def contains_ascii(values: pa.Array, needles: tuple[str, ...]) -> np.ndarray:
+    """Whether each string contains one of the ASCII ``needles``, ignoring ASCII case
+    (False for null), by comparing shifted byte arrays: a few passes over the bytes,
+    several times faster than a substring kernel per needle."""
+    data, start, length = _bytes(values)
+    found = np.zeros(len(start), dtype=bool)
+    upper = (data >= 0x41) & (data <= 0x5A)
+    low = np.where(upper, data | 0x20, data)
+    end = start + length
+    for needle in needles:
+        pattern = needle.lower().encode("ascii")
+        k = len(pattern)
+        if len(low) < k:
+            continue
+        hit = low[: len(low) - k + 1] == pattern[0]
+        for i in range(1, k):
+            hit &= low[i : len(low) - k + 1 + i] == pattern[i]
+        pos = np.flatnonzero(hit)
+        row = np.searchsorted(start, pos, side="right") - 1
+        found[row[pos + k <= end[row]]] = True
+    return found
+
+
+def template_parts(handles: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """For handles of the form letters-or-'_' then 2+ digits (``name + digits``), the
+    number of letters and of digits; -1 for both where a handle has another form.
+
+    The same test as the regex ``^[A-Za-z_]+[0-9]{2,}$``, from the bytes.
+    """
+    codes, start, length = _codes(handles)
+    n = len(start)
+    letters = np.full(n, -1, dtype=np.int64)
+    digits = np.full(n, -1, dtype=np.int64)
+    nonempty = np.flatnonzero(length > 0)
+    if not len(codes) or not len(nonempty):
+        return letters, digits
+    raw, _, _ = _bytes(handles)
+    ascii_letter = ((raw | 0x20) >= 0x61) & ((raw | 0x20) <= 0x7A)
+    is_word = ascii_letter | (raw == 0x5F)
+    is_digit = (raw >= 0x30) & (raw <= 0x39)
+    n_word = np.add.reduceat(is_word.astype(np.int64), start[nonempty])
+    n_digit = np.add.reduceat(is_digit.astype(np.int64), start[nonempty])
+    trailing = handle_stats(handles)["trailing_digits"][nonempty]
+    size = length[nonempty]
+    ok = (trailing >= 2) & (n_digit == trailing) & (n_word == size - trailing) & (n_word >= 1)
+    letters[nonempty[ok]] = n_word[ok]
+    digits[nonempty[ok]] = n_digit[ok]
+    return letters, digits
+
+
+def replace_ascii_digits(values: pa.Array, digit: str = "0") -> pa.Array:
+    """The strings with every ASCII digit replaced by ``digit`` (byte for byte, so the
+    offsets stay; what ``replace_substring_regex(values, r"\\d", digit)`` gives)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    arr = pc.cast(values, pa.large_string())
+    validity, offsets, data_buf = arr.buffers()
+    if data_buf is None:
+        return values
+    data = np.frombuffer(data_buf, dtype=np.uint8).copy()
+    data[(data >= 0x30) & (data <= 0x39)] = ord(digit)
+    out = pa.LargeStringArray.from_buffers(
+        len(arr), offsets, pa.py_buffer(data), validity, arr.null_count, arr.offset
+    )
+    return pc.cast(out, values.type)
+
+
+def _white_space(data: np.ndarray) -> np.ndarray:
+    """Which UTF-8 bytes belong to a white-space character (ASCII ones, NEL, no-break
+    space, the U+2000 block's spaces, line and paragraph separators, ideographic space)."""
+    space: np.ndarray = np.asarray(
+        (data == 0x20) | ((data >= 0x09) & (data <= 0x0D)) | ((data >= 0x1C) & (data <= 0x1F)),
+        dtype=bool,
+    )
+    n = len(data)
+    if n < 2:
+        return space
+    b0, b1 = data[:-1], data[1:]
+    two = (b0 == 0xC2) & ((b1 == 0xA0) | (b1 == 0x85))
+    space[:-1] |= two
+    space[1:] |= two
+    if n < 3:
+        return space
+    c0, c1, c2 = data[:-2], data[1:-1], data[2:]
+    three = (
+        ((c0 == 0xE1) & (c1 == 0x9A) & (c2 == 0x80))
+        | ((c0 == 0xE2) & (c1 == 0x80) & (((c2 >= 0x80) & (c2 <= 0x8A)) | (c2 == 0xA8)))
+        | ((c0 == 0xE2) & (c1 == 0x80) & ((c2 == 0xA9) | (c2 == 0xAF)))
+        | ((c0 == 0xE2) & (c1 == 0x81) & (c2 == 0x9F))
+        | ((c0 == 0xE3) & (c1 == 0x80) & (c2 == 0x80))
+    )
+    space[:-2] |= three
+    space[1:-1] |= three
+    space[2:] |= three
+    return space
+
+
 def handle_stats(handles: pa.Array) -> dict[str, np.ndarray]:
     """Length, digit count and trailing-digit run of ASCII handles, from their bytes.
 
@@ -85,6 +216,12 @@ def _floats(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 def _codes(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Symbol codes of all strings end to end, with each string's start and length."""
+    data, start, length = _bytes(values)
+    return _LUT[data], start, length
+
+
+def _bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """UTF-8 bytes of all strings end to end (null as empty), each string's start, length."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     arr = pc.fill_null(pc.cast(values, pa.large_string()), "")
@@ -99,8 +236,7 @@ def _codes(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
     start, end = offsets[:-1], offsets[1:]
     base = start[0] if len(start) else 0
-    codes = _LUT[data[base : end[-1] if len(end) else 0]]
-    return codes, start - base, end - start
+    return data[base : end[-1] if len(end) else 0], start - base, end - start
 
 
 class BigramModel:

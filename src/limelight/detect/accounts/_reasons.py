@@ -101,17 +101,21 @@ def top_reasons(
     offsets = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(np.int32)
     if not len(feat):
         return pa.ListArray.from_arrays(pa.array(offsets), pa.array([], pa.string()))
-    # Values are shown to 3 significant digits, so accounts share wordings.
-    val = _three_digits(val)
-    order = np.lexsort((val.view(np.int64), feat))
+    # Values are shown to 3 significant digits, so accounts share wordings. Sort by
+    # (feature, exact value), round only the distinct values, and regroup: rounding is
+    # monotone, so equal rounded values stay adjacent within a feature.
+    order = np.lexsort((val, feat))
     f_sorted, v_sorted = feat[order], val[order]
     head = np.ones(len(order), dtype=bool)
     head[1:] = (f_sorted[1:] != f_sorted[:-1]) | (v_sorted[1:] != v_sorted[:-1])
+    u_feat, u_val = f_sorted[head], _three_digits(v_sorted[head])
+    u_head = np.ones(len(u_feat), dtype=bool)
+    u_head[1:] = (u_feat[1:] != u_feat[:-1]) | (u_val[1:] != u_val[:-1])
     group = np.empty(len(order), dtype=np.int32)
-    group[order] = np.cumsum(head) - 1
+    group[order] = (np.cumsum(u_head) - 1)[np.cumsum(head) - 1]
     texts = [
         reason_text(names[j], v)
-        for j, v in zip(f_sorted[head].tolist(), v_sorted[head].tolist(), strict=True)
+        for j, v in zip(u_feat[u_head].tolist(), u_val[u_head].tolist(), strict=True)
     ]
     flat = pa.DictionaryArray.from_arrays(pa.array(group), pa.array(texts, pa.string()))
     flat = flat.cast(pa.string())

@@ -22,6 +22,7 @@ from limelight.detect.accounts._cohorts import CohortFinder
 from limelight.detect.accounts._datasets import BOT_KINDS
 from limelight.detect.accounts._features import FEATURE_NAMES, compute_features
 from limelight.detect.accounts._model import AccountModel
+from limelight.detect.accounts._names import handle_local_part
 from limelight.detect.accounts._reasons import reason_text, top_reasons
 from limelight.errors import InputError
 from limelight.store import Database
@@ -72,7 +73,11 @@ class AccountScorer:
     def score_table(self, table: pa.Table, model: AccountModel | None = None) -> AccountScores:
         """Score the accounts of a table with the store's account (and behaviour) columns."""
         model = model or AccountModel.load(self.model_path)
-        x = compute_features(table, model.bigrams)
+        raw = _strings(table, "handle")
+        handles = handle_local_part(
+            raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+        )
+        x = compute_features(table, model.bigrams, handles)
         pred = model.predict(x)
         bot = pred.bot_score >= self.threshold
         reasons = top_reasons(
@@ -85,7 +90,7 @@ class AccountScorer:
         else:
             top_kind = np.full(table.num_rows, "bot", dtype=object)
         kind = np.where(bot, top_kind, "human")
-        cohorts = self.cohorts.find(table)
+        cohorts = self.cohorts.find(table, handles)
         n_posts = x[:, FEATURE_NAMES.index("posts_observed")]
         basis = np.where(
             _has_profile(table),
