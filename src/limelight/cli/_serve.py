@@ -52,6 +52,12 @@ def serve(
             help="Answer reads from other machines too (default: this machine only).",
         ),
     ] = False,
+    cache: Annotated[
+        int,
+        typer.Option(
+            help="Read responses kept until the next write (0: off).", min=0, max=1_000_000
+        ),
+    ] = 1024,
 ) -> None:
     """Serve the REST API (/api, schema at /openapi.json) and the dashboard (/).
 
@@ -66,7 +72,9 @@ def serve(
     except ImportError:
         raise InputError(_EXTRA) from None
     _require_db(db)
-    app = create_app(ServeSettings(db=db, allow_remote_reads=allow_remote_reads))
+    app = create_app(
+        ServeSettings(db=db, allow_remote_reads=allow_remote_reads, cache_entries=cache)
+    )
     shown = f"[{host}]" if ":" in host else host
     err_console.print(
         f"serving {db} at http://{shown}:{port}/ (API at /api, schema at /openapi.json); "

@@ -64,7 +64,7 @@ def test_feedback_is_stored_with_author_time_and_score(
         headers=_auth(served["token"]),
     ).json()
     assert comment["author"] == "bob" and comment["token_name"] == "alice"
-    # Read back: newest first, on the campaign and in the list.
+    # Read back (the page was read, and cached, before the write): newest first.
     detail = client.get(f"/api/campaigns/{campaign_id}").json()
     assert [f["feedback_id"] for f in detail["feedback"][:2]] == [
         comment["feedback_id"],

@@ -8,12 +8,14 @@ page elsewhere from reading the API through DNS rebinding) unless
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
 from limelight import __version__
+from limelight.spotlight.api._cache import CachedResponse, ResponseCache
 from limelight.spotlight.api._context import ServeSettings, is_loopback
 from limelight.spotlight.api._errors import error_response, install_handlers
 from limelight.spotlight.api._routes import router
@@ -50,12 +52,15 @@ def create_app(settings: ServeSettings) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
+    cache = ResponseCache(max_entries=settings.cache_entries)
     app.state.store = store
     app.state.settings = settings
+    app.state.cache = cache
+    inflight: dict[tuple[int, str, str], asyncio.Future[None]] = {}
     install_handlers(app)
 
     @app.middleware("http")
-    async def _local_reads_only(
+    async def _local_reads_and_cache(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         if not settings.allow_remote_reads and request.method in _READ_METHODS:
@@ -74,7 +79,33 @@ def create_app(settings: ServeSettings) -> FastAPI:
                     f"Host {request.url.hostname!r} is not this machine; open the server as "
                     f"127.0.0.1 or localhost, or start it with --allow-remote-reads",
                 )
-        return await call_next(request)
+        if request.method != "GET" or request.url.path.startswith("/static/"):
+            return await call_next(request)
+        if settings.cache_entries <= 0:
+            return await call_next(request)
+        key = (store.generation, request.url.path, request.url.query)
+        hit = cache.get(key)
+        if hit is None and key in inflight:
+            # The same read is being answered: wait for it rather than query again, so a
+            # crowd opening one page costs one query.
+            await asyncio.shield(inflight[key])
+            hit = cache.get(key)
+        if hit is not None:
+            return Response(hit.body, status_code=hit.status, headers=dict(hit.headers))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        inflight[key] = done
+        try:
+            response = await call_next(request)
+            iterator = getattr(response, "body_iterator", None)
+            if response.status_code != 200 or iterator is None:
+                return response
+            body = b"".join([bytes(chunk) async for chunk in iterator])
+            headers = tuple((k, v) for k, v in response.headers.items() if k != "content-length")
+            cache.put(key, CachedResponse(200, headers, body))
+            return Response(body, status_code=200, headers=dict(headers))
+        finally:
+            inflight.pop(key, None)
+            done.set_result(None)
 
     app.include_router(router)
     mount_dashboard(app)

@@ -21,12 +21,13 @@ class ServeSettings:
 
     ``allow_remote_reads=False`` (the default) answers reads only to clients on this
     machine, so that a store of collected posts is not published by accident; writes
-    always need an API token. ``max_limit`` caps a page's size.
+    always need an API token. ``cache_entries`` read responses are kept until the next
+    write (0 turns the cache off).
     """
 
     db: Path
     allow_remote_reads: bool = False
-    max_limit: int = 500
+    cache_entries: int = 1024
 
 
 @dataclass(frozen=True, slots=True)

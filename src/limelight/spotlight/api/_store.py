@@ -42,6 +42,7 @@ class StoreAccess:
         self._readers = 0
         self._writing = False
         self._tables: frozenset[str] | None = None
+        self.generation = 0  # bumped by every write; read caches key on it
 
     def close(self) -> None:
         """Close the read-only connection."""
@@ -93,6 +94,7 @@ class StoreAccess:
             finally:
                 self._db = Database(self.path, read_only=True)
                 self._tables = None
+                self.generation += 1
         finally:
             with self._cond:
                 self._writing = False
