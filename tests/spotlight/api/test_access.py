@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from limelight.errors import InputError
 from limelight.spotlight.api import ServeSettings, StoreAccess, create_app
+from limelight.store import Database
 
 pytestmark = pytest.mark.anyio
 
@@ -83,3 +84,32 @@ async def test_remote_reads_when_allowed(copy: Path) -> None:
 def test_serving_a_missing_store_says_how_to_make_one(tmp_path: Path, anyio_backend: str) -> None:
     with pytest.raises(InputError, match="limelight ingest"):
         StoreAccess(tmp_path / "missing.duckdb")
+
+
+async def test_reads_are_cached_until_a_write(copy: Path) -> None:
+    from limelight.spotlight.api._feedback import create_token
+
+    with Database(copy) as db:
+        token = create_token(db, "cache-test")
+    application = create_app(ServeSettings(db=copy))
+    cache = application.state.cache
+    try:
+        async with _client(application, "127.0.0.1") as c:
+            campaign = (await c.get("/api/campaigns")).json()["items"][0]["campaign_id"]
+            first = (await c.get(f"/api/campaigns/{campaign}")).json()
+            hits = cache.hits
+            again = (await c.get(f"/api/campaigns/{campaign}")).json()
+            assert cache.hits == hits + 1 and again == first
+            made = await c.post(
+                "/api/feedback",
+                json={"subject_kind": "campaign", "subject_id": campaign, "action": "dismiss"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert made.status_code == 201
+            after = (await c.get(f"/api/campaigns/{campaign}")).json()
+            assert (
+                after["campaign"]["feedback"]["dismiss"]
+                == first["campaign"]["feedback"]["dismiss"] + 1
+            )
+    finally:
+        application.state.store.close()
