@@ -24,7 +24,8 @@ from typing import IO
 import pyarrow as pa
 
 from limelight._batch import Batch
-from limelight.sources import JsonReader, ReaderOptions, get_reader, readers
+from limelight.sources import CsvReader, JsonReader, ReaderOptions, get_reader, readers
+from limelight.sources._columnar import csv_header, parse_csv_block
 from limelight.sources._io import DECOMPRESS_ERRORS, CountingFile, Opened, decompress_error
 from limelight.sources._read import read_csv_units, read_json_units
 
@@ -73,12 +74,28 @@ def cut_chunks(
     line = first_line
     carry = b""
     while True:
-        block = stream.read(size)
-        if not block:
+        pieces = [carry]
+        try:
+            # Read in pieces, so that a truncated or corrupt file loses little.
+            got = 0
+            while got < size:
+                piece = stream.read(min(size - got, 1 << 18))
+                if not piece:
+                    break
+                pieces.append(piece)
+                got += len(piece)
+        except DECOMPRESS_ERRORS:
+            # Hand over the whole records read before the damage, then fail.
+            data = b"".join(pieces)
+            cut = _last_record_end(data, csv)
+            if cut >= 0:
+                yield data[: cut + 1], line
+            raise
+        if not got:
             if carry:
                 yield carry, line
             return
-        data = carry + block
+        data = b"".join(pieces)
         cut = _last_record_end(data, csv)
         if cut < 0:
             carry = data
@@ -101,8 +118,13 @@ def _last_record_end(data: bytes, csv: bool) -> int:
     return -1
 
 
-def parse_chunk(task: ChunkTask) -> ChunkResult:
-    """Parse one chunk in a worker: the readers and Batch of the sequential path."""
+def parse_chunk(task: ChunkTask, *, threads: bool = False) -> ChunkResult:
+    """Parse one chunk: column-wise where the reader and the chunk allow, else with the
+    readers and Batch of the sequential path (the same records either way)."""
+    if task.header is not None:
+        block = _parse_columnar(task, threads)
+        if block is not None:
+            return block
     payload = (task.header or b"") + task.data
     raw = CountingFile(io.BytesIO(payload))
     opened = Opened(Path(task.source), io.BufferedReader(raw, 1 << 20), raw, None, len(payload))
@@ -133,6 +155,63 @@ def parse_chunk(task: ChunkTask) -> ChunkResult:
     )
 
 
+def _parse_columnar(task: ChunkTask, threads: bool) -> ChunkResult | None:
+    reader = get_reader(task.reader)(task.options)
+    if not isinstance(reader, CsvReader) or task.header is None:
+        return None
+    header = csv_header(task.header, task.encoding)
+    if header is None:
+        return None
+    block = parse_csv_block(
+        reader,
+        task.data,
+        header[0],
+        header[1],
+        first_line=task.first_line,
+        source=task.source,
+        encoding=task.encoding,
+        threads=threads,
+    )
+    if block is None:
+        return None
+    return ChunkResult(
+        block.posts,
+        block.accounts,
+        block.deletions,
+        block.rejects,
+        block.read,
+        0,
+        block.account_snapshots,
+    )
+
+
+def _parse_inline(
+    opened: Opened,
+    reader: str,
+    forced: bool,
+    options: ReaderOptions | None,
+    encoding: str,
+    source: str,
+    header: bytes | None,
+) -> Iterator[ChunkResult]:
+    """The chunks parsed in this process, one after the other (Arrow may use threads)."""
+    chunks = cut_chunks(
+        opened.stream,
+        csv=header is not None,
+        size=CHUNK_BYTES,
+        first_line=1 if header is None else 2,
+    )
+    while True:
+        try:
+            data, first_line = next(chunks)
+        except StopIteration:
+            return
+        except DECOMPRESS_ERRORS as exc:
+            raise decompress_error(opened.path, opened.compression, exc) from None
+        task = ChunkTask(data, first_line, header, reader, forced, options, encoding, source)
+        yield parse_chunk(task, threads=True)
+
+
 def _ignore_sigint() -> None:
     # Ctrl-C is the main process's to handle: it stops between batches.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -154,6 +233,9 @@ def parse_in_parallel(
     At most two chunks per worker are in flight, so memory stays bounded whatever the
     file's size. A worker's unexpected error is raised here.
     """
+    if workers < 2:
+        yield from _parse_inline(opened, reader, forced, options, encoding, source, header)
+        return
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["limelight._parallel"])
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint) as pool:

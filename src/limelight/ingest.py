@@ -30,11 +30,24 @@ from limelight.sources._io import CountingFile, Opened, open_source, read_head
 from limelight.sources._read import read_csv_units
 from limelight.store import Database
 
-__all__ = ["DEFAULT_BATCH_SIZE", "FileSummary", "IngestSummary", "expand_paths", "ingest_paths"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CHUNKED_BATCH_SIZE",
+    "FileSummary",
+    "IngestSummary",
+    "expand_paths",
+    "ingest_paths",
+]
 
 #: Records per transaction: large enough that DuckDB's per-statement cost is amortized,
 #: small enough that an interrupted batch costs seconds and a batch stays under ~100 MB.
 DEFAULT_BATCH_SIZE = 50_000
+
+#: Records per transaction when a file is read in chunks of Arrow tables: these cost far
+#: less memory per record than Python objects, and each transaction's anti-join scans the
+#: keys already stored, so fewer, larger transactions are much faster (measured: 1M CNT
+#: rows write in about a third of the time at 250,000 as at 50,000).
+DEFAULT_CHUNKED_BATCH_SIZE = 250_000
 
 #: Files at least this large are parsed on several processes: below it, starting the
 #: workers costs more than it saves.
@@ -135,7 +148,7 @@ def ingest_paths(
     fmt: str | None = None,
     encoding: str = "utf-8",
     options: ReaderOptions | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     force: bool = False,
     progress: ProgressCallback | None = None,
     on_file_start: Callable[[FileRead], None] | None = None,
@@ -149,7 +162,9 @@ def ingest_paths(
     nothing for bad data; raise InputError only for paths that do not exist.
 
     Files of ``parallel_min_bytes`` or more are parsed on ``workers`` processes (default:
-    one per core); the store ends up the same as with one.
+    one per core); the store ends up the same as with one. ``batch_size`` is records per
+    transaction (default DEFAULT_BATCH_SIZE row by row, DEFAULT_CHUNKED_BATCH_SIZE for
+    files read in chunks).
     """
     n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     summary = IngestSummary()
@@ -189,7 +204,7 @@ def _ingest_file(
     fmt: str | None,
     encoding: str,
     options: ReaderOptions | None,
-    batch_size: int,
+    batch_size: int | None,
     force: bool,
     progress: ProgressCallback | None,
     on_file_start: Callable[[FileRead], None] | None,
@@ -214,13 +229,13 @@ def _ingest_file(
     batch = Batch()
     fallback_stored = 0
     try:
-        plan = _parallel_plan(path, fmt, encoding, workers, parallel_min_bytes)
+        plan = _chunk_plan(path, fmt, encoding, workers, parallel_min_bytes)
         if plan is not None:
             try:
                 _ingest_parallel(
                     path,
                     db,
-                    plan,
+                    plan[0],
                     fmt is not None,
                     options,
                     encoding,
@@ -228,8 +243,8 @@ def _ingest_file(
                     fp,
                     fs,
                     fr,
-                    workers,
-                    batch_size,
+                    plan[1],
+                    batch_size or DEFAULT_CHUNKED_BATCH_SIZE,
                     progress,
                 )
                 return fs
@@ -245,8 +260,9 @@ def _ingest_file(
             path, fmt, options=options, encoding=encoding, progress=fr, source_name=source
         )
         add = batch.add
+        rows_per_batch = batch_size or DEFAULT_BATCH_SIZE
         for rec in records:
-            if add(rec) >= batch_size:
+            if add(rec) >= rows_per_batch:
                 _flush(db, batch, fs, source, fp, fr.format, completed=False)
                 if progress is not None:
                     progress(fr, fs.read)
@@ -270,21 +286,24 @@ def _ingest_file(
     return fs
 
 
-def _parallel_plan(
+def _chunk_plan(
     path: Path, fmt: str | None, encoding: str, workers: int, min_bytes: int
-) -> str | None:
-    """The reader name if this file should be parsed in parallel, else None.
+) -> tuple[str, int] | None:
+    """(reader name, worker processes) if this file is read in chunks, else None.
 
-    Worth it for large JSONL and CSV files when there are cores to spare; JSON arrays and
-    single documents cannot be cut into chunks of whole records.
+    CSV files are always read in chunks, so that readers with a column-wise mapping use it
+    (in this process below ``min_bytes``). Large JSONL files are parsed in parallel when
+    there are cores to spare; JSON arrays and single documents cannot be cut into chunks
+    of whole records.
     """
-    if workers < 2 or path.stat().st_size < min_bytes:
-        return None
+    big = workers >= 2 and path.stat().st_size >= min_bytes
     name = resolve_format(path, fmt, encoding)
     if name is None:
         return None
     if get_reader(name).container == "csv":
-        return name
+        return name, (workers if big else 1)
+    if not big:
+        return None
     head = read_head(path).lstrip()
     if head[:1] != b"{":
         return None
@@ -292,7 +311,7 @@ def _parallel_plan(
         orjson.loads(head.split(b"\n", 1)[0])
     except orjson.JSONDecodeError:
         return None
-    return name
+    return name, workers
 
 
 def _ingest_parallel(

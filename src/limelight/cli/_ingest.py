@@ -68,7 +68,14 @@ def ingest(
     force: Annotated[
         bool, typer.Option("--force", help="Read files again even if unchanged.")
     ] = False,
-    batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction.")] = 50_000,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Records per transaction [default: 50,000 row by row, 250,000 for CSV "
+            "files read column-wise].",
+        ),
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(min=1, help="Processes parsing a large file (default: one per core)."),

@@ -12,9 +12,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from limelight.records import Record
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pyarrow as pa
+
+    from limelight.sources._columnar import ColumnarRows
 
 __all__ = [
     "CsvReader",
@@ -90,6 +97,18 @@ class CsvReader(Reader):
     @abstractmethod
     def parse(self, row: dict[str, str]) -> Iterable[Record]:
         """Turn one CSV row into canonical records; raise RecordError if it cannot."""
+
+    def parse_columns(
+        self, table: pa.Table, lines: npt.NDArray[np.int64], source: str
+    ) -> ColumnarRows | None:
+        """Map a block of rows (string columns named by the header) to the store's tables.
+
+        The fast path for large files (see ``sources._columnar``): a reader that implements
+        it must give the same records as ``parse`` row by row, and list in ``slow`` the rows
+        it cannot map plainly. None (the default) means: read every row with ``parse``.
+        """
+        del table, lines, source
+        return None
 
 
 _REGISTRY: dict[str, type[Reader]] = {}
