@@ -61,3 +61,25 @@ def test_network_and_edges_come_from_spotlight_edges(fused: httpx.Client) -> Non
     pairs = {(e["source"], e["target"]) for e in edges["items"]}
     assert {(e["source"], e["target"]) for e in network["edges"]} == pairs
     assert all(e["score"] is not None and e["score"] > 0 for e in edges["items"])
+
+
+def test_amplification_ranks_manufactured_volume(fused: httpx.Client) -> None:
+    everything = fused.get("/api/amplification", params={"limit": 500}).json()
+    assert everything["total"] > 0
+    items = everything["items"]
+    shares = [i["manufactured_share"] for i in items]
+    assert shares == sorted(shares, reverse=True)
+    for i in items:
+        parts = i["campaign_share"] + i["automated_only_share"] + i["organic_share"]
+        assert parts == pytest.approx(1.0)
+    pushed = fused.get("/api/amplification", params={"min_manufactured_share": 0.01}).json()
+    assert pushed["total"] == sum(s >= 0.01 for s in shares) > 0
+    campaign = next(c for i in items for c in i["campaigns"])
+    by_campaign = fused.get(
+        "/api/amplification", params={"campaign_id": campaign, "limit": 500}
+    ).json()
+    assert by_campaign["total"] > 0
+    assert all(campaign in i["campaigns"] for i in by_campaign["items"])
+    kind = items[0]["item_kind"]
+    only = fused.get("/api/amplification", params={"item_kind": kind, "limit": 1}).json()
+    assert only["total"] == sum(i["item_kind"] == kind for i in items) or everything["total"] > 500

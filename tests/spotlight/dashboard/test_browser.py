@@ -126,3 +126,10 @@ def test_accounts_and_search_pages(page: Any, dashboard: dict[str, Any]) -> None
     assert page.locator("#search-count").get_attribute("data-total") == str(texts["total"])
     assert texts["total"] > 0
     screenshot(page, "search")
+    page.goto(dashboard["url"] + "/amplification")
+    pushed = _api(dashboard, "/api/amplification", min_volume=2, limit=1)
+    assert page.locator("#amplification-table .count").get_attribute("data-total") == str(
+        pushed["total"]
+    )
+    assert page.locator("#amplification .stack").count() == min(pushed["total"], 50) > 0
+    screenshot(page, "amplification")

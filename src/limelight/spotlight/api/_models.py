@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "Account",
     "AccountDetail",
+    "Amplification",
     "Campaign",
     "CampaignDetail",
     "Edge",
@@ -346,6 +347,28 @@ class SearchResult(BaseModel):
     posts: Page[Post]
     accounts: list[Account]
     campaigns: list[Campaign]
+
+
+class Amplification(_Row):
+    """How much of an item's volume came from campaigns and likely-automated accounts."""
+
+    item_kind: str
+    item: str
+    rank: int
+    volume: int
+    accounts: int | None = None
+    campaign_volume: int | None = None
+    automated_volume: int | None = None
+    automated_only_volume: int | None = None
+    organic_volume: int | None = None
+    campaign_share: float | None = None
+    automated_share: float | None = None
+    automated_only_share: float | None = None
+    organic_share: float | None = None
+    manufactured_share: float | None = None
+    campaigns: list[str] = []
+    first_at: datetime | None = None
+    last_at: datetime | None = None
 
 
 class Stats(BaseModel):

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from limelight.campaigns import AMPLIFICATION
 from limelight.errors import InputError
 from limelight.spotlight.api._campaigns import get_campaign, list_campaigns, score_scale
 from limelight.spotlight.api._errors import NotFoundError
@@ -18,6 +19,7 @@ from limelight.spotlight.api._feedback import feedback_counts_sql, feedback_for
 from limelight.spotlight.api._models import (
     Account,
     AccountDetail,
+    Amplification,
     Edge,
     Label,
     Page,
@@ -37,11 +39,13 @@ from limelight.spotlight.api._rows import fetch_dicts, like_pattern, page_of
 
 __all__ = [
     "AccountSort",
+    "AmplificationSort",
     "PostSort",
     "account_detail",
     "get_account",
     "get_post",
     "list_accounts",
+    "list_amplification",
     "list_edges",
     "list_labels",
     "list_posts",
@@ -307,6 +311,55 @@ def list_labels(
         where,
         params,
         "subject, score DESC NULLS LAST, platform NULLS FIRST, subject_id",
+        limit,
+        offset,
+    )
+
+
+AmplificationSort = Literal["rank", "manufactured", "volume"]
+_AMPLIFICATION_ORDER = {
+    "rank": "item_kind, rank, item",
+    "manufactured": "manufactured_share DESC NULLS LAST, volume DESC, item_kind, item",
+    "volume": "volume DESC, item_kind, item",
+}
+
+
+def list_amplification(
+    cur: duckdb.DuckDBPyConnection,
+    tables: frozenset[str],
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    item_kind: str | None = None,
+    min_volume: int | None = None,
+    min_manufactured_share: float | None = None,
+    campaign_id: str | None = None,
+    sort: AmplificationSort = "manufactured",
+) -> Page[Amplification]:
+    """What is being pushed: items by the share of their volume that was manufactured.
+
+    Empty until the fusion stage has run (``limelight analyze``).
+    """
+    if AMPLIFICATION not in tables:
+        return Page[Amplification](total=0, limit=limit, offset=offset, next_offset=None, items=[])
+    where: list[str] = []
+    params: list[Any] = []
+    for cond, value in (
+        ("item_kind = ?", item_kind),
+        ("volume >= ?", min_volume),
+        ("manufactured_share >= ?", min_manufactured_share),
+        ("list_contains(campaigns, ?)", campaign_id),
+    ):
+        if value is not None:
+            where.append(cond)
+            params.append(value)
+    return page_of(
+        cur,
+        Amplification,
+        AMPLIFICATION,
+        where,
+        params,
+        _AMPLIFICATION_ORDER[sort],
         limit,
         offset,
     )

@@ -19,6 +19,7 @@ from limelight.spotlight.api._feedback import FEEDBACK_SCHEMA, record_feedback, 
 from limelight.spotlight.api._models import (
     Account,
     AccountDetail,
+    Amplification,
     CampaignDetail,
     CampaignPage,
     Edge,
@@ -237,6 +238,31 @@ def search(
 ) -> SearchResult:
     """Posts containing the text (case-insensitive), and matching accounts and campaigns."""
     return Q.search(ctx.cur, ctx.tables, q, limit=limit, offset=offset)
+
+
+@router.get("/amplification", response_model=Page[Amplification], tags=["labels"])
+def amplification(
+    ctx: Ctx,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    item_kind: Literal["hashtag", "url", "domain", "post", "narrative"] | None = None,
+    min_volume: Annotated[int | None, Query(ge=0, le=2**53)] = None,
+    min_manufactured_share: Score = None,
+    campaign_id: Text = None,
+    sort: Q.AmplificationSort = "manufactured",
+) -> Page[Amplification]:
+    """What is being pushed and how much of its volume is manufactured (after fusion)."""
+    return Q.list_amplification(
+        ctx.cur,
+        ctx.tables,
+        limit=limit,
+        offset=offset,
+        item_kind=item_kind,
+        min_volume=min_volume,
+        min_manufactured_share=min_manufactured_share,
+        campaign_id=campaign_id,
+        sort=sort,
+    )
 
 
 @router.get("/labels", response_model=Page[Label], tags=["labels"])

@@ -160,6 +160,35 @@ def account_page(
     )
 
 
+@router.get("/amplification", response_class=HTMLResponse)
+def amplification_page(
+    request: Request,
+    ctx: Ctx,
+    item_kind: str | None = None,
+    min_manufactured_share: Score = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """What is being pushed: items ranked by the manufactured share of their volume."""
+    page = Q.list_amplification(
+        ctx.cur,
+        ctx.tables,
+        item_kind=item_kind or None,
+        min_manufactured_share=min_manufactured_share,
+        min_volume=2,
+        limit=50,
+        offset=offset,
+    )
+    context = {
+        "page": page,
+        "item_kind": item_kind or "",
+        "min_share": min_manufactured_share,
+        "fused": "amplification" in ctx.tables,
+    }
+    if request.headers.get("HX-Request"):
+        return _page(request, "partials/amplification_table.html", context)
+    return _page(request, "amplification.html", context)
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
     request: Request, ctx: Ctx, q: Annotated[str, Query(max_length=500)] = ""

@@ -61,7 +61,7 @@
   }
 
   function setupRangeLabels() {
-    [["min-score", "min-score-value"], ["min-bot-score", "min-bot-score-value"]].forEach(function (ids) {
+    [["min-score", "min-score-value"], ["min-bot-score", "min-bot-score-value"], ["min-share", "min-share-value"]].forEach(function (ids) {
       var input = document.getElementById(ids[0]);
       var output = document.getElementById(ids[1]);
       if (!input || !output) return;
