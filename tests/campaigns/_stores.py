@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from limelight.campaigns import run_stages
+from limelight.campaigns import AnalysisSettings, run_stages
 from limelight.detect.coordination import SimulationSettings, simulate
 from limelight.detect.coordination._simulate import CampaignPlan, SimulatedData
 from limelight.ingest import ingest_paths
@@ -28,7 +28,9 @@ def simulated_store(path: Path, seed: int = 3) -> tuple[Database, SimulatedData]
     world = simulate(WORLD, random_state=seed)
     db = Database(path)
     db.write_batch(world.posts, world.accounts, [], [])
-    run_stages(db)
+    # The simulator's texts are word salad: the content detectors would only cost time here
+    # (they run on real texts in test_content_stage.py).
+    run_stages(db, AnalysisSettings(content=False))
     return db, world
 
 

@@ -6,14 +6,16 @@ columns by name and give them one shape, so that a store without them (the conte
 not run, or its extra not installed) still fuses, with the content parts left empty and the
 report saying so.
 
-Expected shapes (extra columns are ignored):
+Shapes read (extra columns are ignored), as ``limelight content`` writes them:
 
 - ``post_techniques``: ``post_id``, ``technique`` (or ``label``), ``score`` (or
-  ``probability``); optional ``start``/``end`` character offsets of a span.
-- ``post_ai_text``: ``post_id`` and ``score`` (or ``ai_score``, ``ai_generated``,
+  ``probability``); optional ``span_start``/``span_end`` (or ``start``/``end``) character
+  offsets of the span.
+- ``post_ai_text``: ``post_id`` and ``ai_score`` (or ``score``, ``ai_generated``,
   ``probability``).
-- ``post_narratives``: ``post_id``, ``narrative_id``; ``narratives``: ``narrative_id`` and
-  ``title`` (or ``label``, ``name``).
+- ``narrative_posts`` (or ``post_narratives``): ``post_id``, ``narrative_id``;
+  ``narratives``: ``narrative_id`` and ``title`` (or ``label``, ``name``, else the first
+  three ``top_terms``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ def _columns(db: Database, table: str) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
+def _quoted(column: str | None) -> str:
+    return f'"{column}"' if column else "NULL"
+
+
 def _pick(cols: set[str], *names: str) -> str | None:
     return next((n for n in names if n in cols), None)
 
@@ -61,34 +67,39 @@ def content_views(db: Database) -> ContentViews:
     label = _pick(cols, "technique", "label")
     score = _pick(cols, "score", "probability")
     if "post_id" in cols and label and score:
-        start = '"start"' if "start" in cols else "NULL"
-        end = '"end"' if "end" in cols else "NULL"
+        start = _pick(cols, "span_start", "start")
+        end = _pick(cols, "span_end", "end")
         techniques = (
             f"SELECT post_id, {label}::VARCHAR AS technique, {score}::DOUBLE AS score, "
-            f"{start}::BIGINT AS span_start, {end}::BIGINT AS span_end FROM post_techniques"
+            f"{_quoted(start)}::BIGINT AS span_start, {_quoted(end)}::BIGINT AS span_end "
+            "FROM post_techniques"
         )
     cols = _columns(db, "post_ai_text")
-    score = _pick(cols, "score", "ai_score", "ai_generated", "probability")
+    score = _pick(cols, "ai_score", "score", "ai_generated", "probability")
     if "post_id" in cols and score:
         ai_text = (
             f"SELECT post_id, max({score}::DOUBLE) AS score FROM post_ai_text GROUP BY post_id"
         )
-    cols = _columns(db, "post_narratives")
+    members = next(
+        (
+            t
+            for t in ("narrative_posts", "post_narratives")
+            if {"post_id", "narrative_id"} <= _columns(db, t)
+        ),
+        None,
+    )
     ncols = _columns(db, "narratives")
-    title = _pick(ncols, "title", "label", "name")
-    if {"post_id", "narrative_id"} <= cols:
-        named = (
-            f"coalesce(n.{title}::VARCHAR, p.narrative_id::VARCHAR)"
-            if title and "narrative_id" in ncols
-            else "p.narrative_id::VARCHAR"
-        )
-        join = (
-            "LEFT JOIN narratives n ON n.narrative_id = p.narrative_id"
-            if title and "narrative_id" in ncols
-            else ""
-        )
+    name = _pick(ncols, "title", "label", "name")
+    title = f"n.{name}::VARCHAR" if name else None
+    if title is None and "top_terms" in ncols:
+        title = "array_to_string(n.top_terms[1:3], ' ')"
+    if members:
+        named, join = "p.narrative_id::VARCHAR", ""
+        if title and "narrative_id" in ncols:
+            named = f"coalesce(nullif({title}, ''), p.narrative_id::VARCHAR)"
+            join = "LEFT JOIN narratives n ON n.narrative_id = p.narrative_id"
         narratives = (
             f"SELECT p.post_id, p.narrative_id::VARCHAR AS narrative_id, {named} AS title "
-            f"FROM post_narratives p {join}"
+            f"FROM {members} p {join}"
         )
     return ContentViews(techniques, ai_text, narratives)

@@ -7,8 +7,9 @@ its tables are still there, so rerunning ``limelight analyze`` on the same data 
 work and changing one setting reruns only what depends on it.
 
 Stages: ``coordination`` (campaigns, members, evidence and ``spotlight_edges``),
-``accounts`` (``account_scores``), ``content`` (reads the content tables when
-``limelight content`` wrote them; runs nothing itself), ``fusion`` (``fuse``).
+``accounts`` (``account_scores``), ``content`` (``run_content``: techniques, AI-written
+text, narratives; when the ``content`` extra is installed and posts have text, else the
+tables ``limelight content`` wrote before, if any), ``fusion`` (``fuse``).
 """
 
 from __future__ import annotations
@@ -34,21 +35,36 @@ __all__ = ["STAGES", "AnalysisSettings", "StageResult", "run_stages", "store_fin
 
 STAGES: tuple[str, ...] = ("coordination", "accounts", "content", "fusion")
 
-_CONTENT_TABLES = ("post_techniques", "post_ai_text", "account_ai_text", "post_narratives")
+_CONTENT_TABLES = (
+    "post_techniques",
+    "post_ai_text",
+    "account_ai_text",
+    "narratives",
+    "narrative_posts",
+)
+#: What ``limelight.detect.content`` needs beyond the core (the ``content`` extra).
+_CONTENT_MODULES = ("torch", "sentence_transformers", "sklearn")
+_TEXT_POSTS = (
+    "SELECT count(*) FROM posts WHERE kind NOT IN ('repost', 'like') AND text IS NOT NULL "
+    "AND length(trim(text)) > 0"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class AnalysisSettings:
     """Settings of the detectors and the fusion, as ``limelight analyze`` passes them.
 
-    ``behaviours`` None means coordination's defaults; the rest are ``find_campaigns``'s
-    settings (``alpha``, ``min_accounts``, ``random_state``) and ``fusion``.
+    ``behaviours`` None means coordination's defaults; ``alpha``, ``min_accounts`` and
+    ``random_state`` are ``find_campaigns``'s settings; ``content`` runs the content
+    detectors (``limelight.detect.content.run_content``) when their extra is installed;
+    ``fusion`` weighs the signals.
     """
 
     behaviours: tuple[str, ...] | None = None
     alpha: float = 0.01
     min_accounts: int = 3
     random_state: int = 0
+    content: bool = True
     fusion: FusionSettings = field(default_factory=FusionSettings)
 
     def params(self) -> dict[str, Any]:
@@ -161,7 +177,7 @@ def run_stages(
         notify(name, res.status)
         return fp
 
-    coord_params = {k: v for k, v in s.params().items() if k != "fusion"}
+    coord_params = {k: v for k, v in s.params().items() if k not in ("fusion", "content")}
     coord_fp = _digest(data_fp, coord_params)
 
     def coordination() -> StageResult:
@@ -199,30 +215,43 @@ def run_stages(
 
     stage("accounts", acc_fp, ("account_scores",), accounts)
 
-    content_fp = _table_fingerprint(db, _CONTENT_TABLES)
+    content_fp = _digest(data_fp, "content", s.content)
 
     def content() -> StageResult:
         present = [t for t in _CONTENT_TABLES if db.has_table(t)]
-        if present:
-            return StageResult("content", "done", content_fp, "read " + ", ".join(present))
-        hint = (
-            "run `limelight content` first"
-            if importlib.util.find_spec("limelight.detect.content") is not None
-            else "the content detectors are not installed"
-        )
-        return StageResult(
-            "content", "unavailable", content_fp, f"the content stage did not run ({hint})"
-        )
+        earlier = "read the tables `limelight content` wrote before"
 
-    notify("content", "start")
-    res = content()
-    results.append(
-        StageResult(
-            res.stage, res.status, res.fingerprint, res.message, finished_at=datetime.now(UTC)
+        def result(status: str, message: str) -> StageResult:
+            return StageResult("content", status, content_fp, message)
+
+        if not s.content:
+            return result("done", earlier) if present else result("unavailable", "turned off")
+        n_text = int(db.query(_TEXT_POSTS)[0][0])
+        if n_text == 0:
+            return result("unavailable", "no posts with text to read (reposts carry none)")
+        missing = [m for m in _CONTENT_MODULES if importlib.util.find_spec(m) is None]
+        if missing:
+            if present:
+                return result("done", earlier)
+            return result(
+                "unavailable",
+                f"the content detectors need `pip install 'limelight[content]'` "
+                f"({', '.join(missing)} missing)",
+            )
+        from limelight.detect.content import run_content
+
+        found = run_content(db)
+        tables = found.tables
+        hits = tables["post_techniques"].num_rows
+        ai = sum(bool(v) for v in tables["post_ai_text"].column("ai_written").to_pylist())
+        message = (
+            f"{n_text} posts read: {hits} technique spans, {ai} posts judged AI-written, "
+            f"{tables['narratives'].num_rows} narratives"
         )
-    )
-    _record(db, results, prev)
-    notify("content", results[-1].status)
+        return StageResult("content", "done", content_fp, message, found.params)
+
+    stage("content", content_fp, ("post_techniques", "post_ai_text"), content)
+    content_fp = _digest(content_fp, _table_fingerprint(db, _CONTENT_TABLES))
 
     llm_id = [llm.base_url, llm.model] if llm.enabled else None
     fusion_fp = _digest(coord_fp, acc_fp, content_fp, asdict(s.fusion), llm_id)

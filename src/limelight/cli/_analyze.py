@@ -190,6 +190,14 @@ def analyze(
     ] = 0.01,
     min_accounts: Annotated[int, typer.Option(help="Smallest campaign reported.", min=2)] = 3,
     seed: Annotated[int, typer.Option(help="Random seed for Leiden clustering.")] = 0,
+    content: Annotated[
+        bool,
+        typer.Option(
+            "--content/--no-content",
+            help="Run the content detectors (techniques, AI-written text, narratives) when "
+            "installed; they embed every post with text, the slowest stage on CPU.",
+        ),
+    ] = True,
     force: Annotated[
         bool, typer.Option("--force", help="Reread files and rerun every stage.")
     ] = False,
@@ -204,6 +212,7 @@ def analyze(
         alpha=alpha,
         min_accounts=min_accounts,
         random_state=seed,
+        content=content,
     )
     run = run_analysis(
         paths or [], db, out, settings=settings, fmt=format, force=force, exports=_formats(export)
