@@ -7,9 +7,11 @@ stock phrases, and a planted group of 50 accounts acting within 30 s; above 200,
 copies of a 200,000-post world with their own ids, see ``posts_csv``), then times, each
 command in its own process with process start included:
 
-* ``limelight analyze FILE --format cnt-csv``: ingest, coordination campaigns (co-repost,
-  co-url, co-text, significance, Leiden), account scores, fusion, amplification and the
-  HTML report; then the same command again (everything reused);
+* ``limelight analyze FILE --format cnt-csv --no-content``: ingest, coordination campaigns
+  (co-repost, co-url, co-text, significance, Leiden), account scores, fusion,
+  amplification and the HTML report; then the same command again (everything reused).
+  The content detectors are off: they embed every text with MiniLM and the generated texts
+  are word salad (benchmarks/content.py measures them);
 * the peer's closest chain, coordination-network-toolkit's ``preprocess`` and ``compute``
   of co_retweet, co_tweet and co_link (edges only: no significance test, no clustering,
   no scores, no report), when the size is at most ``--cnt-max``.
@@ -141,6 +143,7 @@ def run(n: int, cnt_max: int) -> None:
         "cnt-csv",
         "--out",
         str(WORK / f"analyze-{n}"),
+        "--no-content",
     ]
     first, first_mb = _timed(cmd)
     again, _ = _timed(cmd)
