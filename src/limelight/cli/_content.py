@@ -112,8 +112,11 @@ def train_content(
     ] = None,
     use_ptc: Annotated[
         bool,
-        typer.Option("--ptc/--no-ptc", help="Also learn from SemEval-2020 Task 11 news sentences."),
-    ] = True,
+        typer.Option(
+            "--ptc/--no-ptc",
+            help="Also learn from SemEval-2020 Task 11 news sentences (not in the shipped head).",
+        ),
+    ] = False,
 ) -> None:
     """Rebuild the persuasion and AI-text heads; print their dev and validation figures."""
     from limelight.detect.content import (

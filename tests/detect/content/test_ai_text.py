@@ -49,11 +49,15 @@ def test_rules_stay_silent_on_ordinary_posts(
 ) -> None:
     human = [t for t, g in zip(*_pairs(tweepfake_validation), strict=True) if g == "human"]
     memes = load_memes(data_dir, "train").texts
-    ordinary = human + memes + [
-        "I cannot fulfill my promise to visit this weekend, sorry mum",
-        "As an AI researcher, I think the model is overrated",
-        "Lo siento, pero no puedo ir a la fiesta",
-    ]
+    ordinary = (
+        human
+        + memes
+        + [
+            "I cannot fulfill my promise to visit this weekend, sorry mum",
+            "As an AI researcher, I think the model is overrated",
+            "Lo siento, pero no puedo ir a la fiesta",
+        ]
+    )
     assert len(ordinary) > 1800
     fired = [t for t in ordinary if find_ai_phrases(t)]
     assert fired == []
@@ -78,9 +82,7 @@ def test_head_beats_chance_on_every_generator_family(
         family_accuracy = float((pred[rows] == truth[rows]).mean())
         # chance is 0.5 on each family; GPT-2 is the hardest (model card)
         assert family_accuracy >= 0.65, (family, family_accuracy)
-    assert accuracy == pytest.approx(
-        ai_text_model.head.report["validation"]["accuracy"], abs=1e-3
-    )
+    assert accuracy == pytest.approx(ai_text_model.head.report["validation"]["accuracy"], abs=1e-3)
 
 
 def test_accounts_of_bots_are_findings_and_human_accounts_are_not(
@@ -94,7 +96,9 @@ def test_accounts_of_bots_are_findings_and_human_accounts_are_not(
         threshold=ai_text_model.threshold,
         min_posts=20,
     )
-    generator = dict(zip(tweepfake_validation.accounts, tweepfake_validation.generators, strict=False))
+    generator = dict(
+        zip(tweepfake_validation.accounts, tweepfake_validation.generators, strict=False)
+    )
     bots = [s for s in shares if generator[s.account_id] != "human" and s.posts >= 20]
     humans = [s for s in shares if generator[s.account_id] == "human" and s.posts >= 20]
     assert len(bots) >= 10 and len(humans) >= 10

@@ -69,9 +69,7 @@ def test_found_spans_lie_inside_the_post_and_point_at_words(
             assert piece == piece.strip() and any(c.isalnum() for c in piece)
             located += 1
             overlaps += any(
-                g.technique == hit.technique
-                and g.start < hit.span_end
-                and hit.span_start < g.end
+                g.technique == hit.technique and g.start < hit.span_end and hit.span_start < g.end
                 for g in gold
             )
     # a located technique usually overlaps an annotator's span of the same technique

@@ -1,0 +1,59 @@
+"""`limelight content` on a real DuckDB file built from real tweets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from limelight.cli import app
+
+runner = CliRunner()
+TWEETS = "twitter-v1-json"
+
+
+@pytest.mark.slow
+def test_content_writes_the_five_tables_for_the_posts_in_the_store(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    db = tmp_path / "store.duckdb"
+    files = sorted((data_dir / TWEETS).glob("tweepy_test*.json"))
+    assert runner.invoke(app, ["ingest", *map(str, files), "--db", str(db)]).exit_code == 0
+    result = runner.invoke(app, ["content", "--db", str(db), "--json", "--min-posts", "3"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    con = duckdb.connect(str(db), read_only=True)
+    with_text = con.execute(
+        "SELECT count(*) FROM posts WHERE kind NOT IN ('repost','like') AND length(trim(text)) > 0"
+    ).fetchone()
+    assert with_text is not None and summary["posts"] == with_text[0] > 20
+    ai_rows = con.execute(
+        "SELECT count(*), min(ai_score), max(ai_score) FROM post_ai_text"
+    ).fetchone()
+    assert ai_rows is not None and ai_rows[0] == summary["posts"]
+    assert 0.0 <= ai_rows[1] <= ai_rows[2] <= 1.0
+    # every technique span points at the stored post's own text
+    spans = con.execute(
+        "SELECT p.text, t.span_start, t.span_end, t.fragment FROM post_techniques t "
+        "JOIN posts p USING (platform, post_id)"
+    ).fetchall()
+    assert len(spans) == summary["technique_hits"]
+    for text, start, end, fragment in spans:
+        assert 0 <= start < end <= len(text) and text[start:end] == fragment
+    accounts = con.execute("SELECT sum(posts) FROM account_ai_text").fetchone()
+    assert accounts is not None and accounts[0] == summary["posts"]
+    narratives = con.execute("SELECT count(*) FROM narratives").fetchone()
+    members = con.execute(
+        "SELECT count(*) FROM narrative_posts n JOIN posts p USING (platform, post_id)"
+    ).fetchone()
+    assert narratives is not None and narratives[0] == summary["narratives"]
+    assert members is not None and (members[0] > 0) == (narratives[0] > 0)
+    con.close()
+
+
+def test_content_on_a_missing_store_says_how_to_make_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["content", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 2 and "limelight ingest" in result.output
