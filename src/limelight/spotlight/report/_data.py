@@ -152,7 +152,9 @@ def report_data(db: Database, *, max_rows: int = 200, max_items: int = 15) -> di
     amp = {
         kind: _rows(
             db,
-            f"SELECT * FROM {AMPLIFICATION} WHERE item_kind = ? ORDER BY rank LIMIT ?",
+            # One post makes no trend: the ranking shows items carried by two or more.
+            f"SELECT * FROM {AMPLIFICATION} WHERE item_kind = ? AND volume >= 2 "
+            "ORDER BY rank LIMIT ?",
             [kind, max_items],
         )
         for kind in _KINDS
