@@ -64,3 +64,46 @@ def test_feedback_export_writes_jsonl(store_path: Path, tmp_path: Path) -> None:
     ]
     bad = runner.invoke(app, ["feedback", "--db", str(db), "--out", str(tmp_path / "f.txt")])
     assert bad.exit_code == 2
+
+
+def test_serve_command_answers_and_stops(store_path: Path, tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    db = tmp_path / "store.duckdb"
+    shutil.copyfile(store_path, db)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    limelight = str(Path(sys.executable).with_name("limelight"))
+    proc = subprocess.Popen(
+        [limelight, "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                stats = httpx.get(f"http://127.0.0.1:{port}/api/stats", timeout=5).json()
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.communicate()[1]
+                assert time.monotonic() < deadline, "limelight serve did not answer in 60 s"
+                time.sleep(0.2)
+        assert stats["score_scale"] == "coordination" and stats["posts"] > 0
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/" in err
+
+
+def test_serve_without_a_store_says_how_to_make_one(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["serve", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 2
+    assert "limelight ingest" in result.output
