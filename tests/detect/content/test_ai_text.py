@@ -20,7 +20,7 @@ from limelight.detect.content import (
 REVEALING = {
     "en": "As an AI language model, I don't have personal opinions on the election.",
     "en-refusal": "I'm sorry, but I can't assist with that request.",
-    "en-curly": "I’m sorry, but I cannot fulfill this request as it goes against OpenAI’s use policy.",
+    "en-curly": "I’m sorry, but I cannot fulfill this request: it goes against OpenAI’s policy.",
     "es": "Como modelo de lenguaje, no tengo opiniones políticas, pero puedo ayudarte.",
     "fr": "En tant que modèle de langage, je ne peux pas exprimer d'opinion personnelle.",
     "de": "Als KI-Sprachmodell habe ich keine persönliche Meinung zu diesem Thema.",

@@ -55,7 +55,8 @@ def test_three_unrelated_topics_become_three_pure_narratives(data_dir: Path) -> 
         ids, texts, accounts, times, settings=NarrativeSettings(min_posts=5)
     )
     label_of = dict(zip(ids, labels, strict=True))
-    assigned = dict(zip(members["post_id"].to_pylist(), members["narrative_id"].to_pylist()))
+    post_ids = members["post_id"].to_pylist()
+    assigned = dict(zip(post_ids, members["narrative_id"].to_pylist(), strict=True))
     assert len(assigned) >= 0.8 * len(texts)
     majority: dict[str, str] = {}
     for nid in narratives["narrative_id"].to_pylist():
@@ -65,8 +66,8 @@ def test_three_unrelated_topics_become_three_pure_narratives(data_dir: Path) -> 
         majority.setdefault(topic, nid)
     assert set(majority) == set(TOPICS)
     # the burst is one family inside one narrative, and its size still counts
-    family = dict(zip(members["post_id"].to_pylist(), members["family"].to_pylist()))
-    burst_ids = ids[-12:] + [ids[0]]
+    family = dict(zip(post_ids, members["family"].to_pylist(), strict=True))
+    burst_ids = [*ids[-12:], ids[0]]
     assert len({family[i] for i in burst_ids}) == 1
     row = narratives.to_pylist()
     covid = next(r for r in row if r["narrative_id"] == assigned[ids[0]])
