@@ -72,11 +72,14 @@ def _rows(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[
     return rows
 
 
-def report_data(db: Database, *, max_rows: int = 200, max_items: int = 15) -> dict[str, Any]:
+def report_data(
+    db: Database, *, max_rows: int = 200, max_items: int = 15, max_nodes: int = 300
+) -> dict[str, Any]:
     """Everything the report shows, from the store's fused tables.
 
     ``max_rows`` bounds the account and post tables, ``max_items`` the amplification
-    ranking per kind. Raises ``InputError`` when the store was not analysed.
+    ranking per kind, ``max_nodes`` the members drawn in a campaign's network picture.
+    Raises ``InputError`` when the store was not analysed.
     """
     if not db.has_table(SPOTLIGHT_CAMPAIGNS):
         raise InputError(
@@ -124,20 +127,27 @@ def report_data(db: Database, *, max_rows: int = 200, max_items: int = 15) -> di
         f"SELECT * FROM {EVIDENCE} WHERE subject_kind = 'campaign' AND kind = 'co-action' "
         "ORDER BY subject_id, evidence_id",
     )
+    by_campaign: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for kind, rows in (("members", members), ("edges", edges), ("evidence", evidence)):
+        for r in rows:
+            key = r["campaign_id"] if kind != "evidence" else r["subject_id"]
+            by_campaign.setdefault(key, {}).setdefault(kind, []).append(r)
     cited_posts: set[str] = set()
     for c in campaigns:
-        cid = c["campaign_id"]
+        parts = by_campaign.get(c["campaign_id"], {})
+        # The picture shows at most max_nodes members, the most tightly tied first.
+        ranked = sorted(parts.get("members", []), key=lambda m: -float(m["score"] or 0.0))
         nodes = [
             {
                 "account_id": m["account_id"],
                 "score": m["score"],
                 "automated": m["account_id"] in automated,
             }
-            for m in members
-            if m["campaign_id"] == cid
+            for m in ranked[:max_nodes]
         ]
-        c["network_svg"] = network_svg(nodes, [e for e in edges if e["campaign_id"] == cid])
-        c["evidence"] = [e for e in evidence if e["subject_id"] == cid][:12]
+        c["network_svg"] = network_svg(nodes, parts.get("edges", []))
+        c["network_shown"] = len(nodes)
+        c["evidence"] = parts.get("evidence", [])[:12]
         c["note_posts"] = sorted(set(re.findall(r"post ([0-9A-Za-z:/._-]+)", c["note"] or "")))
         cited_posts.update(p.rstrip(".,)") for p in c["note_posts"])
     # Posts cited by a note come first, so that every citation links to its row.

@@ -61,10 +61,9 @@ def network_svg(
     ``source``, ``target``, ``layer``, ``score`` (-log10 p), ``weight``, ``expected``.
     """
     index = {str(n["account_id"]): i for i, n in enumerate(nodes)}
+    edges = [e for e in edges if str(e["source"]) in index and str(e["target"]) in index]
     links = [
-        (index[str(e["source"])], index[str(e["target"])], float(e["score"] or 0.0))
-        for e in edges
-        if str(e["source"]) in index and str(e["target"]) in index
+        (index[str(e["source"])], index[str(e["target"])], float(e["score"] or 0.0)) for e in edges
     ]
     pos = [(x * size, y * size) for x, y in _layout(len(nodes), links)]
     top = max((w for _, _, w in links), default=1.0) or 1.0
@@ -72,7 +71,7 @@ def network_svg(
         f'<svg class="network" viewBox="0 0 {size} {size}" width="{size}" height="{size}" '
         f'role="img" aria-label="network of {len(nodes)} accounts">'
     ]
-    for e, (a, b, w) in zip(edges, links, strict=False):
+    for e, (a, b, w) in zip(edges, links, strict=True):
         colour = LAYER_COLOURS.get(str(e["layer"]), "#555")
         width = 0.8 + 3.2 * min(w / top, 1.0)
         tip = (
