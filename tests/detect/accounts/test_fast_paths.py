@@ -29,6 +29,7 @@ from limelight.detect.accounts._names import (
     replace_ascii_digits,
     template_parts,
 )
+from limelight.detect.accounts._reasons import reason_text, reason_texts
 
 _EDGES = ["", None, "ab12", "a1b12", "_12", "12", "ab1", "äb12", "AB_x999", "Bot", "x\u3000y"]
 
@@ -98,3 +99,13 @@ def test_handle_templates_and_digit_masks_equal_the_regexes(profiles: pa.Table) 
     assert (letters > 0).sum() > 1000  # cresci's name + digits handles
     bios = pc.utf8_lower(_column(profiles, "description"))
     assert replace_ascii_digits(bios).equals(pc.replace_substring_regex(bios, r"\d", "0"))
+
+
+def test_batched_reason_wording_equals_one_at_a_time(
+    profiles: pa.Table, model: AccountModel
+) -> None:
+    x = compute_features(profiles, model.bigrams)
+    for j, name in enumerate(FEATURE_NAMES):
+        real = x[:, j][np.isfinite(x[:, j])]
+        values = [*np.unique(real)[:500].tolist(), 0.0, 0.5, 1.0, 12.0, 123.456, 1e16]
+        assert reason_texts(name, values) == [reason_text(name, v) for v in values], name

@@ -10,6 +10,7 @@ prints).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,32 +78,38 @@ class AccountScorer:
         handles = handle_local_part(
             raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
         )
-        x = compute_features(table, model.bigrams, handles)
-        pred = model.predict(x)
-        bot = pred.bot_score >= self.threshold
-        reasons = top_reasons(
-            pred.contributions, pred.feature_columns, x, bot, pred.declared, self.top_reasons
-        )
-        kinds = [k for k in BOT_KINDS if k in pred.sub_scores]
-        if kinds:
-            stacked = np.vstack([pred.sub_scores[k] for k in kinds])
-            top_kind = np.asarray(kinds, dtype=object)[np.argmax(stacked, axis=0)]
-        else:
-            top_kind = np.full(table.num_rows, "bot", dtype=object)
-        kind = np.where(bot, top_kind, "human")
-        cohorts = self.cohorts.find(table, handles)
+        # Cohorts need no scores: find them on a second core while the scores are made
+        # (Arrow and NumPy release the GIL in their kernels).
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            cohort_job = pool.submit(self.cohorts.find, table, handles)
+            x = compute_features(table, model.bigrams, handles)
+            pred = model.predict(x)
+            bot = pred.bot_score >= self.threshold
+            reasons = top_reasons(
+                pred.contributions, pred.feature_columns, x, bot, pred.declared, self.top_reasons
+            )
+            kinds = [k for k in BOT_KINDS if k in pred.sub_scores]
+            if kinds:
+                stacked = np.vstack([pred.sub_scores[k] for k in kinds])
+                top_kind = np.argmax(stacked, axis=0) + 1
+            else:
+                kinds, top_kind = ["bot"], np.ones(table.num_rows, dtype=np.int64)
+            kind = _labels(np.where(bot, top_kind, 0), ["human", *kinds])
+            cohorts = cohort_job.result()
+        finally:
+            pool.shutdown(wait=True)
         n_posts = x[:, FEATURE_NAMES.index("posts_observed")]
-        basis = np.where(
-            _has_profile(table),
-            np.where(~np.isnan(n_posts), "profile+behaviour", "profile"),
-            "behaviour",
+        basis = _labels(
+            np.where(_has_profile(table), np.where(np.isnan(n_posts), 0, 1), 2),
+            ["profile", "profile+behaviour", "behaviour"],
         )
         columns: dict[str, Any] = {
             "platform": table.column("platform"),
             "account_id": table.column("account_id"),
             "handle": _strings(table, "handle"),
             "bot_score": pa.array(np.round(pred.bot_score, 6)),
-            "kind": pa.array(kind.tolist(), pa.string()),
+            "kind": kind,
         }
         for k in BOT_KINDS:
             values = pred.sub_scores.get(k)
@@ -112,10 +119,10 @@ class AccountScorer:
                 else pa.nulls(table.num_rows, pa.float64())
             )
         columns["reasons"] = reasons
-        columns["basis"] = pa.array(basis.tolist(), pa.string())
+        columns["basis"] = basis
         for name in ("cohort_id", "cohort_size", "cohort_evidence"):
             columns[name] = cohorts.table.column(name)
-        columns["model"] = pa.array([model.version] * table.num_rows, pa.string())
+        columns["model"] = _labels(np.zeros(table.num_rows, dtype=np.int64), [model.version])
         params = {
             "model": model.version,
             "top_reasons": self.top_reasons,
@@ -123,6 +130,12 @@ class AccountScorer:
             "cohorts": cohorts.params,
         }
         return AccountScores(pa.table(columns), cohorts.cohorts, params)
+
+
+def _labels(codes: np.ndarray, words: list[str]) -> pa.Array:
+    """A string column from per-row codes into ``words`` (no Python object per row)."""
+    index = pa.array(codes.astype(np.int32))
+    return pa.DictionaryArray.from_arrays(index, pa.array(words, pa.string())).cast(pa.string())
 
 
 def _strings(table: pa.Table, name: str) -> pa.ChunkedArray | pa.Array:
