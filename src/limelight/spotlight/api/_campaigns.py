@@ -176,6 +176,17 @@ def campaign_evidence(
 ) -> Page[Evidence]:
     """A campaign's evidence rows, strongest first."""
     get_campaign(cur, tables, campaign_id)
+    return _evidence_page(cur, tables, campaign_id, limit, offset, kind)
+
+
+def _evidence_page(
+    cur: duckdb.DuckDBPyConnection,
+    tables: frozenset[str],
+    campaign_id: str,
+    limit: int,
+    offset: int,
+    kind: str | None = None,
+) -> Page[Evidence]:
     where = ["campaign_id = ?"]
     params: list[Any] = [campaign_id]
     if kind:
@@ -203,7 +214,7 @@ def campaign_detail(
         campaign=campaign,
         score_scale="coordination" if scale == "coordination" else "fused",
         members=campaign_members(cur, tables, campaign),
-        evidence=campaign_evidence(cur, tables, campaign_id, limit=evidence).items,
+        evidence=_evidence_page(cur, tables, campaign_id, evidence, 0).items,
         feedback=feedback_for(cur, tables, "campaign", campaign_id),
     )
 
