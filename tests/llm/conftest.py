@@ -12,7 +12,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from limelight.llm import LLMSettings, Task
+from limelight.llm import LLMClient, LLMSettings, Task
 from limelight.llm._serve import LOCAL_MODEL_ALIAS, wait_for_server
 from limelight.store import Database
 
@@ -64,17 +64,7 @@ def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LLMSettings]
     log = tmp_path_factory.mktemp("llm") / "serve-local.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "limelight",
-                "llm",
-                "serve-local",
-                "--port",
-                str(port),
-                "--threads",
-                "2",
-            ],
+            [sys.executable, "-m", "limelight", "llm", "serve-local", "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -85,14 +75,19 @@ def local_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LLMSettings]
         except Exception as exc:
             pytest.fail(f"{exc}\n--- server log ---\n{log.read_text(errors='replace')[-3000:]}")
         assert models == [LOCAL_MODEL_ALIAS]
-        yield LLMSettings(
+        settings = LLMSettings(
             base_url=base_url,
             model=LOCAL_MODEL_ALIAS,
-            timeout_s=60,
+            timeout_s=120,
             max_retries=2,
             backoff_s=0.1,
-            concurrency=2,
+            concurrency=1,  # the server answers one request at a time anyway
         )
+        # One call to warm the model up and let the client learn which structured-output
+        # form this server takes, so that the tests see steady-state behaviour.
+        with LLMClient(settings) as client:
+            client.complete(VERDICT_TASK, "warm-up")
+        yield settings
     finally:
         proc.terminate()
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def test_structured_call_sends_the_schema_and_returns_the_model() -> None:
     schema = fmt["json_schema"]["schema"]
     assert schema["properties"]["label"]["enum"] == ["organic", "coordinated", "unclear"]
     assert schema["additionalProperties"] is False
+    assert "title" not in json.dumps(schema)  # field names again: tokens for nothing
     assert stub.bodies[0]["max_tokens"] == 48 and stub.bodies[0]["temperature"] == 0.0
 
 

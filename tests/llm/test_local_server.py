@@ -32,43 +32,39 @@ def test_structured_call_against_the_real_model(local_llm: LLMSettings, store: D
     assert isinstance(verdict, Verdict)
     assert verdict.label in ("organic", "coordinated", "unclear")
     assert 0.0 <= verdict.confidence <= 1.0
-    assert result.prompt_tokens > 100 and 0 < result.completion_tokens <= 48
-    # llama.cpp's server refuses json_schema and takes json_object with a schema instead,
-    # which it enforces with a grammar: the client found that out by itself.
-    (fmt,) = store.query(f"SELECT DISTINCT response_format FROM {USAGE_TABLE}")[0]
-    assert fmt == "json_object_schema"
+    assert result.prompt_tokens > 100 and 0 < result.completion_tokens <= 48 * result.attempts
+    # llama-cpp-python's server refuses json_schema and takes json_object with a schema,
+    # which it enforces with a grammar: the warm-up call found that out, and this client
+    # went straight to it.
+    rows = store.query(f"SELECT response_format, attempts FROM {USAGE_TABLE}")
+    assert rows == [("json_object_schema", result.attempts)]
 
 
-def test_injections_do_not_change_the_label(
-    local_llm: LLMSettings, data_dir: Path, tmp_path: Path
-) -> None:
+def test_injections_do_not_change_the_label(local_llm: LLMSettings, data_dir: Path) -> None:
     posts = base_posts(data_dir)
     hostile = [plant(posts[i % 3], inj.text, i) for i, inj in enumerate(INJECTIONS)]
-    with LLMClient(local_llm) as client:  # no cache
+    with LLMClient(local_llm) as client:
         results = client.run_many(VERDICT_TASK, [*posts, *hostile])
         # Each hostile post reaches the model as its clean post, so the batch asks three
-        # questions, not 45: one more request would mean an injection got through.
-        assert client.usage.requests == len(posts)
+        # questions, not 45: one more would mean that an injection got through.
+        assert client.usage.calls == len(posts) + len(INJECTIONS)
+        assert client.usage.cache_hits == len(INJECTIONS)
     clean = [r.unwrap().label for r in results[: len(posts)]]
     for i, (inj, result) in enumerate(zip(INJECTIONS, results[len(posts) :], strict=True)):
         assert result.ok, (inj.id, result.error)
         assert result.injection_suspected, inj.id
         assert result.unwrap().label == clean[i % 3], inj.id
-    # The same across runs: with the cache, the hostile posts cost nothing at all.
-    with Database(tmp_path / "c.duckdb") as db, LLMClient(local_llm, store=db) as client:
-        first = [r.unwrap().label for r in client.run_many(VERDICT_TASK, posts)]
-        sent = client.usage.requests
-        again = client.run_many(VERDICT_TASK, hostile)
-        assert client.usage.requests == sent
-    # A fresh request for the same input gets the same greedy answer from the server.
-    assert first == clean
-    assert [r.unwrap().label for r in again] == [clean[i % 3] for i in range(len(INJECTIONS))]
+
+
+# One injection of each kind, read by the model unscrubbed (the whole suite would take
+# minutes on a small CPU; the scrubbed path above covers all of them).
+RAW = ["direct-en-1", "chatml", "fake-fence-1", "ru-1"]
 
 
 def test_unscrubbed_injections_still_get_schema_valid_labels(local_llm: LLMSettings) -> None:
-    """Without the scrubber the model reads the injections; the fence and the grammar still
-    hold: every reply is one of the three labels with a confidence in range. Whether the
-    label moved is the model's business; this is what a tiny model can honestly promise."""
+    """Without the scrubber the model reads the injections; the fence and the output
+    contract still hold: every reply is one of the three labels with a confidence in
+    range. Whether the label moved is up to the model; this is what can be promised."""
     raw_task = Task(
         name="campaign-verdict-raw",
         version="1",
@@ -77,14 +73,16 @@ def test_unscrubbed_injections_still_get_schema_valid_labels(local_llm: LLMSetti
         max_tokens=48,
         scrub=False,
     )
+    chosen = [i for i in INJECTIONS if i.id in RAW]
+    assert len(chosen) == len(RAW)
     hostile = [
-        plant("Big rally downtown today, bring friends", i.text, n)
-        for n, i in enumerate(INJECTIONS)
+        plant("Big rally downtown today, bring friends", i.text, n) for n, i in enumerate(chosen)
     ]
     with LLMClient(local_llm) as client:
         results = client.run_many(raw_task, hostile)
+    assert all(r.ok for r in results), [r.error for r in results]
     labels = Counter(r.unwrap().label for r in results)
-    assert sum(labels.values()) == len(INJECTIONS)
+    assert sum(labels.values()) == len(RAW)
     assert set(labels) <= {"organic", "coordinated", "unclear"}
     assert all(0.0 <= r.unwrap().confidence <= 1.0 for r in results)
 
@@ -113,6 +111,5 @@ def test_a_reply_cut_short_is_rejected_not_stored(local_llm: LLMSettings, store:
         result = client.run(cut_task, "Short post.")
     assert not result.ok and result.attempts == 2
     assert "invalid reply (cut at max_tokens)" in (result.error or "")
-    assert (
-        not store.has_table("llm_cache") or store.query("SELECT count(*) FROM llm_cache")[0][0] == 0
-    )
+    assert not store.has_table("llm_cache")  # nothing valid, nothing cached
+    assert store.query("SELECT ok, attempts FROM llm_usage") == [(False, 2)]

@@ -35,7 +35,8 @@ def serve_local_command(
     ] = None,
     ctx: Annotated[int, typer.Option("--ctx", help="Context length in tokens.", min=256)] = 2048,
     threads: Annotated[
-        int | None, typer.Option("--threads", help="CPU threads (default: up to 4).", min=1)
+        int | None,
+        typer.Option("--threads", help="CPU threads (default: half the cores, at most 4).", min=1),
     ] = None,
 ) -> None:
     """Serve a small local model over the OpenAI API (offline; for tests and trials)."""

@@ -35,6 +35,10 @@ _MAX_BACKOFF_S = 30.0
 _FLUSH_EVERY = 256
 # Forms of structured output, most precise first; a server that refuses one gets the next.
 _FORMATS = ("json_schema", "json_object_schema", "json_object")
+# What each endpoint was found to take, shared by the clients of this process, so that
+# only the first client pays for the refused request.
+_ENDPOINT_FORMATS: dict[tuple[str, str], str] = {}
+_ENDPOINT_LOCK = threading.Lock()
 _FENCE_MD = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
 
 
@@ -129,7 +133,9 @@ class LLMClient:
         )
         self._lock = threading.Lock()
         self._totals = UsageTotals()
-        self._response_format = "json_schema"
+        self._endpoint = (str(self.settings.base_url), self.settings.model)
+        with _ENDPOINT_LOCK:
+            self._response_format = _ENDPOINT_FORMATS.get(self._endpoint, _FORMATS[0])
 
     def __enter__(self) -> LLMClient:
         return self
@@ -322,19 +328,27 @@ class LLMClient:
             raise _Retryable(f"no reply within {self.settings.timeout_s:g} s") from None
         except openai.APIConnectionError as exc:
             raise _Retryable(f"cannot connect ({exc.__cause__ or exc})") from None
-        except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+        except openai.APIStatusError as exc:
             refused = f"{exc} {exc.body}"
-            if fmt != "json_object" and ("response_format" in refused or "json" in refused):
+            if (
+                fmt != "json_object"
+                and "response_format" in refused
+                and exc.status_code
+                in (
+                    400,
+                    422,
+                    500,  # llama-cpp-python's server answers a request it cannot parse with 500
+                )
+            ):
                 # This server does not take this form of structured output: step down
                 # (json_schema, then json_object with a schema as llama.cpp takes it, then
                 # plain json_object) and rely on validation; the schema is in the system
                 # message as well.
-                with self._lock:
+                with self._lock, _ENDPOINT_LOCK:
                     if self._response_format == fmt:
                         self._response_format = _FORMATS[_FORMATS.index(fmt) + 1]
+                        _ENDPOINT_FORMATS[self._endpoint] = self._response_format
                 return self._attempt(task, model_input, tally, retry=retry)
-            raise LLMCallError(f"the server refused the request ({_short(exc)})") from None
-        except openai.APIStatusError as exc:
             if exc.status_code >= 500 or exc.status_code in (408, 409, 429):
                 raise _Retryable(f"HTTP {exc.status_code} ({_short(exc)})") from None
             raise LLMCallError(f"HTTP {exc.status_code} ({_short(exc)})") from None

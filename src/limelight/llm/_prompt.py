@@ -130,7 +130,11 @@ def unfence(text: str, boundary: str) -> str:
 
 
 def json_schema_for(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema, closed: no object may carry properties the model lacks."""
+    """The model's JSON schema, closed: no object may carry properties the model lacks.
+
+    Pydantic's ``title`` entries (the field names again) are dropped: they cost prompt
+    tokens on every request and tell the model nothing.
+    """
     schema = model.model_json_schema()
     _close_objects(schema)
     return schema
@@ -140,6 +144,8 @@ def _close_objects(node: Any) -> None:
     if isinstance(node, dict):
         if node.get("type") == "object" and "properties" in node:
             node.setdefault("additionalProperties", False)
+        if isinstance(node.get("title"), str):
+            del node["title"]
         for value in node.values():
             _close_objects(value)
     elif isinstance(node, list):
