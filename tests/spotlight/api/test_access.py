@@ -113,3 +113,14 @@ async def test_reads_are_cached_until_a_write(copy: Path) -> None:
             )
     finally:
         application.state.store.close()
+
+
+async def test_a_cached_page_is_not_served_as_its_htmx_fragment(app: FastAPI) -> None:
+    async with _client(app, "127.0.0.1") as c:
+        page = await c.get("/accounts", params={"min_bot_score": 0.5})
+        fragment = await c.get(
+            "/accounts", params={"min_bot_score": 0.5}, headers={"HX-Request": "true"}
+        )
+        again = await c.get("/accounts", params={"min_bot_score": 0.5})
+    assert "<html" in page.text and "<html" in again.text
+    assert "<html" not in fragment.text and 'id="accounts"' in fragment.text

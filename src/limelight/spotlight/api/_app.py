@@ -83,7 +83,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
             return await call_next(request)
         if settings.cache_entries <= 0:
             return await call_next(request)
-        key = (store.generation, request.url.path, request.url.query)
+        # htmx asks the same URL for a fragment that a browser asks for as a whole page.
+        variant = "hx" if request.headers.get("hx-request") else ""
+        key = (store.generation, request.url.path, f"{request.url.query}#{variant}")
         hit = cache.get(key)
         if hit is None and key in inflight:
             # The same read is being answered: wait for it rather than query again, so a
