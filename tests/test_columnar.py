@@ -210,3 +210,37 @@ def test_random_rows_read_the_same(tmp_path: Path, rows: list[tuple[str, ...]]) 
     for name in ("fast.duckdb", "slow.duckdb"):
         (tmp_path / name).unlink(missing_ok=True)
     _both(_write(tmp_path / "r.csv", [list(r) for r in rows]), tmp_path, force=True)
+
+
+def test_real_coortweet_file_reads_the_same(tmp_path: Path, data_dir: Path) -> None:
+    src = data_dir / "coortweet-russian-coord" / "russian_coord_tweets.csv"
+    summary, tables, used = _both(src, tmp_path)
+    assert used >= 1
+    assert summary["read"] == 35_125 and len(tables["accounts"]) == 9_509
+
+
+def test_coortweet_shapes_read_the_same(tmp_path: Path) -> None:
+    rows = [
+        ["abc123", "u1", "p1", "1623881091.0"],
+        ["p2", "u2", "p2", "1623881092"],
+        ["https://Example.com/x?utm_medium=y", "u3", "p3", "1623881093"],
+        ["#Tag", "u3", "p4", "1623881094"],
+        ["some shared text", "u4", "p5", "1623881095"],
+        ["rt.com", "u5", "p6", "1623881096"],
+        ["abc123", "", "p7", "1623881097"],
+        ["abc123", "u6", "p8", "2021-06-16 22:00:00"],
+        ["abc123", "u6", "p9", "yesterday"],
+        ["ABC123", "u7", "p1", "1623881098"],
+        ["", "u8", "p10", "1623881099"],
+    ]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["object_id", "account_id", "content_id", "timestamp_share"])
+    w.writerows(rows)
+    path = tmp_path / "shapes.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    summary, tables, used = _both(path, tmp_path)
+    assert used == 1
+    kinds = {r[6] for r in tables["posts"]}
+    assert {"repost", "original"} <= kinds
+    assert summary["rejected"] >= 3 and summary["duplicates"] == 1

@@ -370,6 +370,24 @@ def nulls(n: int, type_: pa.DataType) -> pa.Array:
     return pa.nulls(n, type_)
 
 
+def store_table(name: str, columns: dict[str, pa.Array], n: int) -> pa.Table:
+    """A table in the store's schema from the columns given; the others are null."""
+    schema = ARROW_SCHEMAS[name]
+    arrays = [columns[f.name] if f.name in columns else pa.nulls(n, f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def constant(value: str, n: int) -> pa.Array:
+    """n copies of one string."""
+    return pa.repeat(pa.scalar(value, pa.string()), n)
+
+
+def mask(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.bool_]:
+    """A boolean Arrow result as a numpy mask (null counts as False)."""
+    filled = pc.fill_null(array, False)
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _one(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     if isinstance(column, pa.ChunkedArray):
         return column.combine_chunks()

@@ -46,7 +46,6 @@ from limelight.normalize import normalize_url, parse_time
 from limelight.records import Account, Post, Record
 from limelight.sources import _columnar as col
 from limelight.sources._base import CsvReader, register_reader
-from limelight.store._schema import ARROW_SCHEMAS
 
 __all__ = ["CntCsvReader"]
 
@@ -135,8 +134,8 @@ class CntCsvReader(CsvReader):
             pa.scalar("repost"),
             pc.if_else(pc.is_valid(reply_id), pa.scalar("reply"), pa.scalar("original")),
         )
-        platform = pa.array(np.full(n, self.platform, dtype=object), pa.string())
-        src = pa.array(np.full(n, source, dtype=object), pa.string())
+        platform = col.constant(self.platform, n)
+        src = col.constant(source, n)
         line = pa.array(lines, pa.int64())
         posts_cols = {
             "platform": platform,
@@ -163,17 +162,10 @@ class CntCsvReader(CsvReader):
         }
         keep = pa.array(~slow)
         return col.ColumnarRows(
-            posts=_table("posts", posts_cols, n).filter(keep),
-            accounts=_table("accounts", accounts_cols, n).filter(keep),
+            posts=col.store_table("posts", posts_cols, n).filter(keep),
+            accounts=col.store_table("accounts", accounts_cols, n).filter(keep),
             slow=np.flatnonzero(slow).astype(np.int64),
         )
-
-
-def _table(name: str, columns: dict[str, pa.Array], n: int) -> pa.Table:
-    """A table in the store's schema from the columns given; the rest are null."""
-    schema = ARROW_SCHEMAS[name]
-    arrays = [columns[f.name] if f.name in columns else pa.nulls(n, f.type) for f in schema]
-    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def posix_seconds(value: str, column: str) -> datetime:

@@ -47,11 +47,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import ClassVar
 
+import numpy as np
+import numpy.typing as npt
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from limelight.errors import RecordError
 from limelight.normalize import normalize_hashtag, normalize_url, parse_time
 from limelight.records import Account, Post, Record
+from limelight.sources import _columnar as col
 from limelight.sources._base import CsvReader, register_reader
 
 __all__ = ["CooRTweetMultiReader", "CooRTweetReader"]
@@ -196,3 +201,66 @@ class CooRTweetReader(CsvReader):
             post.kind = "repost"
             post.ref_post_id = obj
         return (post, Account(platform, account_id))
+
+    def parse_columns(
+        self, table: pa.Table, lines: npt.NDArray[np.int64], source: str
+    ) -> col.ColumnarRows:
+        """``parse`` for a block of rows, column-wise, for the usual shapes: a share of a
+        post id (a repost) or of the post itself (an original).
+
+        Objects that are URLs, tags, text or domains, times that are not plain decimals,
+        empty ids, and characters only Python counts as whitespace go to ``parse``.
+        """
+        n = table.num_rows
+        account_name = "account_id" if "account_id" in table.column_names else "id_user"
+        raw = {
+            "content_id": col.one(table.column("content_id")),
+            "account_id": col.one(table.column(account_name)),
+            "object_id": col.one(table.column("object_id")),
+        }
+        content_id, account_id, obj = (col.stripped(raw[c]) for c in raw)
+        micros, bad_time = col.posix_micros(col.one(table.column("timestamp_share")))
+        # Anything that might be a URL, a tag, text or a domain is the row path's to judge.
+        odd_object = col.mask(pc.match_substring_regex(obj, r"^(?i:https?://|www\.)|^[#＃]|[ .]"))
+        empty = col.mask(
+            pc.or_(pc.or_(pc.equal(content_id, ""), pc.equal(account_id, "")), pc.equal(obj, ""))
+        )
+        slow = empty | bad_time | odd_object | col.has_py_only_space(*raw.values())
+        itself = pc.equal(obj, content_id)
+        platform = col.constant(self.platform, n)
+        src = col.constant(source, n)
+        line = pa.array(lines, pa.int64())
+        posts = col.store_table(
+            "posts",
+            {
+                "platform": platform,
+                "post_id": content_id,
+                "account_id": account_id,
+                "created_at": col.timestamps(micros),
+                "kind": pc.if_else(itself, pa.scalar("original"), pa.scalar("repost")),
+                "ref_post_id": pc.if_else(itself, pa.scalar(None, pa.string()), obj),
+                "urls": col.empty_lists(n),
+                "hashtags": col.empty_lists(n),
+                "mentions": col.empty_lists(n),
+                "media": col.empty_lists(n),
+                "source_file": src,
+                "source_line": line,
+            },
+            n,
+        )
+        accounts = col.store_table(
+            "accounts",
+            {
+                "platform": platform,
+                "account_id": account_id,
+                "source_file": src,
+                "source_line": line,
+            },
+            n,
+        )
+        keep = pa.array(~slow)
+        return col.ColumnarRows(
+            posts=posts.filter(keep),
+            accounts=accounts.filter(keep),
+            slow=np.flatnonzero(slow).astype(np.int64),
+        )
