@@ -191,14 +191,9 @@ def run_stages(
             random_state=s.random_state,
         )
         db.replace_table(EDGES, campaign_edges(result))
-        n = result.campaigns.num_rows
-        return StageResult(
-            "coordination",
-            "done",
-            coord_fp,
-            f"{n} campaigns, {result.members.num_rows} accounts",
-            result.params,
-        )
+        n, m = result.campaigns.num_rows, result.members.num_rows
+        message = f"{_count(n, 'campaign')}, {_count(m, 'account')} in them"
+        return StageResult("coordination", "done", coord_fp, message, result.params)
 
     stage("coordination", coord_fp, ("campaigns", "campaign_members", EDGES), coordination)
 
@@ -210,7 +205,11 @@ def run_stages(
         scores = AccountScorer().score(db)
         scores.write(db)
         return StageResult(
-            "accounts", "done", acc_fp, f"{scores.table.num_rows} accounts scored", scores.params
+            "accounts",
+            "done",
+            acc_fp,
+            f"{_count(scores.table.num_rows, 'account')} scored",
+            scores.params,
         )
 
     stage("accounts", acc_fp, ("account_scores",), accounts)
@@ -245,8 +244,8 @@ def run_stages(
         hits = tables["post_techniques"].num_rows
         ai = sum(bool(v) for v in tables["post_ai_text"].column("ai_written").to_pylist())
         message = (
-            f"{n_text} posts read: {hits} technique spans, {ai} posts judged AI-written, "
-            f"{tables['narratives'].num_rows} narratives"
+            f"{_count(n_text, 'post')} read: {_count(hits, 'technique span')}, "
+            f"{ai:,} judged AI-written, {_count(tables['narratives'].num_rows, 'narrative')}"
         )
         return StageResult("content", "done", content_fp, message, found.params)
 
@@ -259,11 +258,17 @@ def run_stages(
     def fusion() -> StageResult:
         result = fuse(db, s.fusion, llm=llm)
         n = result.campaigns.num_rows
-        return StageResult("fusion", "done", fusion_fp, f"{n} campaigns fused", result.params)
+        labelled = result.tables["account_labels"].num_rows
+        message = f"{_count(n, 'campaign')}, {_count(labelled, 'labelled account')}"
+        return StageResult("fusion", "done", fusion_fp, message, result.params)
 
     fused = tuple(t for t in FUSED_TABLES if t != EDGES)
     stage("fusion", fusion_fp, fused, fusion)
     return results
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _model_version() -> str:

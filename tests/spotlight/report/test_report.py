@@ -122,6 +122,8 @@ def test_the_report_holds_every_campaign_with_its_note_network_and_cited_posts(
         campaigns = db.arrow(f"SELECT * FROM {SPOTLIGHT_CAMPAIGNS} ORDER BY rank").to_pylist()
     assert campaigns
     assert page.articles == [c["campaign_id"] for c in campaigns]
+    assert html.count('class="spark"') > 0  # amplified items over time
+    assert 'class="timeline"' in html and html.count('class="hist"') == 3
     for c in campaigns:
         assert page.circles_in[c["campaign_id"]] == c["n_accounts"]
         cited = re.findall(r"post ([0-9a-f]{32})", c["note"])

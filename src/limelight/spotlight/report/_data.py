@@ -7,7 +7,7 @@ can be checked against the store (and against what the API serves) field by fiel
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -20,10 +20,16 @@ from limelight.campaigns import (
     POST_LABELS,
     RUNS,
     SPOTLIGHT_CAMPAIGNS,
+    TIMELINE,
     bucket_seconds_for,
 )
 from limelight.errors import InputError
-from limelight.spotlight.report._svg import histogram_svg, network_svg, timeline_svg
+from limelight.spotlight.report._svg import (
+    histogram_svg,
+    network_svg,
+    sparkline_svg,
+    timeline_svg,
+)
 from limelight.store import Database
 
 __all__ = ["highlight_segments", "report_data"]
@@ -65,6 +71,38 @@ def highlight_segments(text: str | None, spans: list[dict[str, Any]]) -> list[di
     if pos < len(text):
         out.append({"text": text[pos:], "technique": None})
     return out
+
+
+def _add_sparklines(db: Database, amp: dict[str, list[dict[str, Any]]]) -> None:
+    """Give each shown amplification row its posts over time, on one shared time axis."""
+    if not db.has_table(TIMELINE):
+        return
+    keys = [f"{r['item_kind']}\x1f{r['item']}" for rows in amp.values() for r in rows]
+    series = _rows(
+        db,
+        f"SELECT item_kind, item, bucket, bucket_seconds, volume, "
+        f"campaign_volume + automated_only_volume AS manufactured FROM {TIMELINE} "
+        "WHERE list_contains(?, item_kind || chr(31) || item) ORDER BY bucket",
+        [keys],
+    )
+    if not series:
+        return
+    # One bar per bucket from the first to the last, empty buckets included.
+    step = timedelta(seconds=int(series[0]["bucket_seconds"]))
+    first, last = series[0]["bucket"], series[-1]["bucket"]
+    axis = [first + k * step for k in range(int((last - first) / step) + 1)]
+    position = {b: i for i, b in enumerate(axis)}
+    grouped: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+    for r in series:
+        totals, made = grouped.setdefault(
+            (r["item_kind"], r["item"]), ([0] * len(axis), [0] * len(axis))
+        )
+        totals[position[r["bucket"]]] = int(r["volume"])
+        made[position[r["bucket"]]] = int(r["manufactured"])
+    for rows in amp.values():
+        for r in rows:
+            found = grouped.get((r["item_kind"], r["item"]))
+            r["sparkline_svg"] = sparkline_svg(*found) if found else ""
 
 
 def _rows(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -169,6 +207,7 @@ def report_data(
         )
         for kind in _KINDS
     }
+    _add_sparklines(db, amp)
     runs = _rows(db, f"SELECT * FROM {RUNS} ORDER BY finished_at") if db.has_table(RUNS) else []
     for r in runs:
         r["params_json"] = orjson.dumps(

@@ -12,7 +12,14 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-__all__ = ["LAYER_COLOURS", "PART_COLOURS", "histogram_svg", "network_svg", "timeline_svg"]
+__all__ = [
+    "LAYER_COLOURS",
+    "PART_COLOURS",
+    "histogram_svg",
+    "network_svg",
+    "sparkline_svg",
+    "timeline_svg",
+]
 
 #: Colours of the three parts of volume (campaign, likely automated only, organic).
 PART_COLOURS: dict[str, str] = {
@@ -175,5 +182,37 @@ def histogram_svg(
         )
     parts.append(f'<text x="0" y="{height - 4}" class="axis">{lo:g}</text>')
     parts.append(f'<text x="{width}" y="{height - 4}" class="axis" text-anchor="end">{hi:g}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def sparkline_svg(
+    totals: Sequence[int], manufactured: Sequence[int], *, width: int = 140, height: int = 26
+) -> str:
+    """One item's posts per time bucket: all of them (light) and the manufactured part (red)."""
+    if not totals or max(totals) == 0:
+        return ""
+    top = max(totals)
+    bar = width / len(totals)
+    parts = [
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="posts over time">'
+    ]
+    for i, (t, m) in enumerate(zip(totals, manufactured, strict=True)):
+        if not t:
+            continue
+        h = max(height * t / top, 1.0)
+        hm = height * m / top
+        parts.append(
+            f'<rect x="{i * bar:.1f}" y="{height - h:.1f}" width="{max(bar - 0.5, 0.5):.1f}" '
+            f'height="{h:.1f}" fill="{PART_COLOURS["organic"]}"><title>{t:,} posts, '
+            f"{m:,} manufactured</title></rect>"
+        )
+        if m:
+            parts.append(
+                f'<rect x="{i * bar:.1f}" y="{height - hm:.1f}" '
+                f'width="{max(bar - 0.5, 0.5):.1f}" height="{hm:.1f}" '
+                f'fill="{PART_COLOURS["campaign"]}"/>'
+            )
     parts.append("</svg>")
     return "".join(parts)
