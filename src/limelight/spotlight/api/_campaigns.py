@@ -271,7 +271,7 @@ def campaign_network(
             label=m.handle or m.account_id[:10],
             x=positions[m.account_id][0],
             y=positions[m.account_id][1],
-            size=4.0 + 2.0 * math.sqrt(degree.get(m.account_id, 0)),
+            size=3.0 + 1.5 * math.sqrt(degree.get(m.account_id, 0)),
             bot_score=m.bot_score,
             bot_kind=m.bot_kind,
             member_score=m.campaign_score,

@@ -220,8 +220,30 @@ def list_posts(
     if q:
         where.append("text ILIKE ? ESCAPE '\\'")
         params.append(like_pattern(q))
-    return page_of(
-        cur, Post, post_relation(tables), where, params, _POST_ORDER[sort], limit, offset
+    order = _POST_ORDER[sort]
+    if label is not None or min_score is not None or sort == "score":
+        return page_of(cur, Post, post_relation(tables), where, params, order, limit, offset)
+    # Filters and order on the posts table alone: count and pick the page there, then join
+    # authors and labels to that page only (sorting the joined store is what costs).
+    clause = f"WHERE {' AND '.join(f'({w})' for w in where)}" if where else ""
+    row = cur.execute(f"SELECT count(*) FROM posts r {clause}", params).fetchone()
+    total = int(row[0]) if row else 0
+    rows = fetch_dicts(
+        cur,
+        f"""SELECT r.* FROM (
+                SELECT platform, post_id FROM posts r {clause}
+                ORDER BY {order} LIMIT ? OFFSET ?) k
+            JOIN {post_relation(tables)} r USING (platform, post_id)
+            ORDER BY {order}""",
+        [*params, limit, offset],
+    )
+    nxt = offset + limit if offset + limit < total else None
+    return Page[Post](
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=nxt,
+        items=[Post.model_validate(r) for r in rows],
     )
 
 
