@@ -60,6 +60,17 @@ def test_settings_from_environment() -> None:
         LLMSettings.from_env({"LIMELIGHT_LLM_TIMEOUT": "soon"})
 
 
+def test_the_client_reads_its_settings_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with serve_stub(StubLLM()) as stub:
+        monkeypatch.setenv("LIMELIGHT_LLM_BASE_URL", stub.base_url)
+        monkeypatch.setenv("LIMELIGHT_LLM_MODEL", "from-env")
+        with LLMClient() as client:
+            assert client.complete(VERDICT_TASK, POSTS[0]).label == "organic"
+    assert stub.bodies[0]["model"] == "from-env"
+
+
 def test_structured_call_sends_the_schema_and_returns_the_model() -> None:
     with serve_stub(StubLLM()) as stub, LLMClient(_settings(stub)) as client:
         verdict = client.complete(VERDICT_TASK, POSTS[1])

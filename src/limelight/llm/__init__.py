@@ -22,6 +22,9 @@ Typical use by a detector::
             results = client.run_many(TASK, texts)   # input order, bounded concurrency
             labels = [r.output.label if r.ok else None for r in results]
 
+Offline, ``limelight llm serve-local`` (``serve_local``) serves the bundled SmolLM2-135M;
+``wait_for_server(base_url)`` waits until a server you started answers.
+
 ``Task`` holds the instructions and the Pydantic output model (labels as ``Literal``,
 scores with ``Field(ge=, le=)``); the client fences each text, asks for the model's JSON
 schema as structured output, validates and range-checks the reply, retries timeouts, 5xx
@@ -35,12 +38,14 @@ from limelight.llm._client import LLMClient, LLMResult, UsageTotals
 from limelight.llm._errors import LLMCallError, LLMNotConfiguredError
 from limelight.llm._prompt import Fenced, Task, fence, json_schema_for, unfence
 from limelight.llm._scrub import Scrubbed, find_injections, scrub
+from limelight.llm._serve import LOCAL_MODEL_ALIAS, bundled_model_path, serve_local, wait_for_server
 from limelight.llm._settings import ENV_PREFIX, LLMSettings
 from limelight.llm._store import CACHE_TABLE, USAGE_TABLE, usage_summary
 
 __all__ = [
     "CACHE_TABLE",
     "ENV_PREFIX",
+    "LOCAL_MODEL_ALIAS",
     "USAGE_TABLE",
     "Fenced",
     "LLMCallError",
@@ -51,10 +56,13 @@ __all__ = [
     "Scrubbed",
     "Task",
     "UsageTotals",
+    "bundled_model_path",
     "fence",
     "find_injections",
     "json_schema_for",
     "scrub",
+    "serve_local",
     "unfence",
     "usage_summary",
+    "wait_for_server",
 ]
