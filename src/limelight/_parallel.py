@@ -24,6 +24,7 @@ from typing import IO
 import pyarrow as pa
 
 from limelight._batch import Batch
+from limelight.errors import LimelightError
 from limelight.sources import CsvReader, JsonReader, ReaderOptions, get_reader, readers
 from limelight.sources._columnar import csv_header, parse_csv_block
 from limelight.sources._io import DECOMPRESS_ERRORS, CountingFile, Opened, decompress_error
@@ -185,7 +186,7 @@ def _parse_columnar(task: ChunkTask, threads: bool) -> ChunkResult | None:
     )
 
 
-def _parse_inline(
+def _tasks(
     opened: Opened,
     reader: str,
     forced: bool,
@@ -193,23 +194,21 @@ def _parse_inline(
     encoding: str,
     source: str,
     header: bytes | None,
-) -> Iterator[ChunkResult]:
-    """The chunks parsed in this process, one after the other (Arrow may use threads)."""
+) -> Iterator[ChunkTask]:
+    """The file's chunks as tasks; a damaged file raises the one-line error after the
+    chunks of whole records read before the damage."""
+    # The header, when there is one, was line 1 and is already read.
     chunks = cut_chunks(
         opened.stream,
         csv=header is not None,
         size=CHUNK_BYTES,
         first_line=1 if header is None else 2,
     )
-    while True:
-        try:
-            data, first_line = next(chunks)
-        except StopIteration:
-            return
-        except DECOMPRESS_ERRORS as exc:
-            raise decompress_error(opened.path, opened.compression, exc) from None
-        task = ChunkTask(data, first_line, header, reader, forced, options, encoding, source)
-        yield parse_chunk(task, threads=True)
+    try:
+        for data, first_line in chunks:
+            yield ChunkTask(data, first_line, header, reader, forced, options, encoding, source)
+    except DECOMPRESS_ERRORS as exc:
+        raise decompress_error(opened.path, opened.compression, exc) from None
 
 
 def _ignore_sigint() -> None:
@@ -233,37 +232,27 @@ def parse_in_parallel(
     At most two chunks per worker are in flight, so memory stays bounded whatever the
     file's size. A worker's unexpected error is raised here.
     """
+    tasks = _tasks(opened, reader, forced, options, encoding, source, header)
     if workers < 2:
-        yield from _parse_inline(opened, reader, forced, options, encoding, source, header)
+        # In this process, one chunk after the other (Arrow may use threads).
+        for task in tasks:
+            yield parse_chunk(task, threads=True)
         return
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["limelight._parallel"])
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint) as pool:
         pending: deque[Future[ChunkResult]] = deque()
-        # The header, when there is one, was line 1 and is already read.
-        chunks = cut_chunks(
-            opened.stream,
-            csv=header is not None,
-            size=CHUNK_BYTES,
-            first_line=1 if header is None else 2,
-        )
         try:
-            while True:
-                try:
-                    data, first_line = next(chunks)
-                except StopIteration:
-                    break
-                except DECOMPRESS_ERRORS as exc:
-                    # Records before a truncation are good: hand them over, then fail.
-                    while pending:
+            try:
+                for task in tasks:
+                    pending.append(pool.submit(parse_chunk, task))
+                    if len(pending) >= 2 * workers:
                         yield pending.popleft().result()
-                    raise decompress_error(opened.path, opened.compression, exc) from None
-                task = ChunkTask(
-                    data, first_line, header, reader, forced, options, encoding, source
-                )
-                pending.append(pool.submit(parse_chunk, task))
-                if len(pending) >= 2 * workers:
+            except LimelightError:
+                # Records before a truncation are good: hand them over, then fail.
+                while pending:
                     yield pending.popleft().result()
+                raise
             while pending:
                 yield pending.popleft().result()
         except BaseException:
