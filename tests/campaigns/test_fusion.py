@@ -225,3 +225,14 @@ def test_fusion_without_any_detector_output_gives_no_campaigns(tmp_path: Any) ->
         amp = result.tables["amplification"]
         assert amp.num_rows > 0
         assert set(amp.column("organic_share").to_pylist()) == {1.0}
+
+
+def test_the_report_of_the_real_retweets_holds_their_campaigns(
+    russian: Database, tmp_path: Any
+) -> None:
+    from limelight.spotlight.report import write_report
+
+    html = write_report(russian, tmp_path / "ru.html").read_text(encoding="utf-8")
+    for c in _rows(russian, f"SELECT campaign_id, note FROM {SPOTLIGHT_CAMPAIGNS}"):
+        assert f'<article class="campaign" id="{c["campaign_id"]}">' in html
+        assert c["note"].split(". ")[0] in html

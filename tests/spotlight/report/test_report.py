@@ -14,6 +14,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from limelight.campaigns import SPOTLIGHT_CAMPAIGNS
@@ -200,3 +202,19 @@ def test_a_real_browser_renders_the_report(analysed: tuple[Path, Path, list[str]
         check=False,
     ).stdout
     assert "Campaigns, strongest first" in dom and "<svg" in dom
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(max_size=60),
+    spans=st.lists(
+        st.tuples(st.integers(-5, 70), st.integers(-5, 70), st.sampled_from(["a", "b", "c"])),
+        max_size=6,
+    ),
+)
+def test_highlighting_never_loses_or_repeats_text(
+    text: str, spans: list[tuple[int, int, str]]
+) -> None:
+    pieces = highlight_segments(text, [{"start": s, "end": e, "technique": t} for s, e, t in spans])
+    assert "".join(p["text"] for p in pieces) == text
+    assert all(p["text"] for p in pieces)
