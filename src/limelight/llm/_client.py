@@ -17,9 +17,8 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Generic
+from typing import TYPE_CHECKING, Any, Generic
 
-import openai
 from pydantic import ValidationError
 
 from limelight.llm._errors import LLMCallError
@@ -28,6 +27,11 @@ from limelight.llm._scrub import normalize_space, scrub
 from limelight.llm._settings import LLMSettings
 from limelight.llm._store import CachedAnswer, LLMStore, UsageRow
 from limelight.store import Database
+
+if TYPE_CHECKING:
+    # Imported where used: the SDK takes seconds to import, and every CLI command would
+    # pay for it (the LLM is off by default).
+    import openai
 
 __all__ = ["LLMClient", "LLMResult", "UsageTotals"]
 
@@ -125,6 +129,8 @@ class LLMClient:
     def __init__(self, settings: LLMSettings | None = None, *, store: Database | None = None):
         self.settings = (settings or LLMSettings.from_env()).require_configured()
         self._store = LLMStore(store) if store is not None else None
+        import openai
+
         self._openai = openai.OpenAI(
             base_url=self.settings.base_url,
             api_key=self.settings.api_key,
@@ -306,6 +312,7 @@ class LLMClient:
         self, task: Task[OutputT], model_input: str, tally: _Attempt, *, retry: bool
     ) -> OutputT:
         """One request and the validation of its reply."""
+        import openai
         fmt = self._response_format
         temperature = self.settings.temperature
         if retry and temperature < 0.5:
