@@ -200,6 +200,15 @@ _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<br\s*/?>|</p>\s*<p[^>]*>", re.IGNORECASE)
 
 
+def tweet_text(text: str | None) -> str | None:
+    """A tweet's text as its author wrote it: Twitter's APIs escape '&', '<' and '>' as
+    HTML entities ('&amp;'), once; undo that, so that texts compare equal across sources
+    (the IRA and archive CSVs hold the plain characters) and read right when shown."""
+    if text and "&" in text:
+        return html.unescape(text)
+    return text
+
+
 def html_to_text(markup: str) -> str:
     """Turn Mastodon-style status HTML into plain text: breaks become newlines, tags go."""
     text = _BREAK.sub("\n", markup)

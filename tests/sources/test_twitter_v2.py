@@ -333,3 +333,16 @@ def test_every_post_has_an_author_and_a_utc_time(data_dir: Path) -> None:
         posts.extend(got.posts)
     assert len(posts) > 300
     assert all(p.account_id and p.created_at and p.created_at.tzinfo is UTC for p in posts)
+
+
+def test_text_is_unescaped_as_the_author_wrote_it(data_dir: Path) -> None:
+    # The API escapes '&' as '&amp;'; the brexit sample has such tweets.
+    raw = (data_dir / "twarc2-v2-json" / "brexit.jsonl").read_text(encoding="utf-8")
+    escaped = [t for page in raw.splitlines() for t in orjson.loads(page)["data"]]
+    with_amp = [t for t in escaped if "&amp;" in t["text"]]
+    assert with_amp
+    posts = read_all(data_dir / "twarc2-v2-json" / "brexit.jsonl")
+    for tweet in with_amp:
+        text = posts.post(tweet["id"]).text
+        assert text is not None and "&amp;" not in text
+        assert text == tweet["text"].replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")

@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from limelight.errors import RecordError
-from limelight.normalize import normalize_handle, normalize_hashtag, normalize_url
+from limelight.normalize import normalize_handle, normalize_hashtag, normalize_url, tweet_text
 from limelight.records import Account, Post, Record
 from limelight.sources._base import CsvReader, register_reader
 from limelight.sources.twitter_v2 import (
@@ -133,7 +133,7 @@ class TwarcCsvReader(CsvReader):
         quoted = get("referenced_tweets.quoted.id") or None
         replied = get("referenced_tweets.replied_to.id") or None
         kind = post_kind(retweeted, quoted, replied)
-        text = _text(get("text"))
+        text = tweet_text(_text(get("text")))
         # A merged retweet (the default) carries the retweeted tweet's entities and metrics.
         merged = bool(retweeted and text and not text.startswith("RT @"))
         own_metrics = not merged

@@ -38,7 +38,13 @@ from typing import Any
 import orjson
 
 from limelight.errors import RecordError
-from limelight.normalize import normalize_handle, normalize_hashtag, normalize_url, parse_time
+from limelight.normalize import (
+    normalize_handle,
+    normalize_hashtag,
+    normalize_url,
+    parse_time,
+    tweet_text,
+)
 from limelight.records import Account, Deletion, Post, Record
 from limelight.sources._base import JsonReader, register_reader
 from limelight.sources.twitter_v2 import is_self_link, post_kind
@@ -166,6 +172,7 @@ class TwitterV1Reader(JsonReader):
             text = t.get("full_text") or t.get("text")
             ents = t.get("entities") or _EMPTY
             xents = t.get("extended_entities")
+        text = tweet_text(text)
         urls, hashtags, mentions = _entity_lists(ents, post_id)
         retweeted = t.get("retweeted_status")
         quoted = t.get("quoted_status") if not retweeted else None

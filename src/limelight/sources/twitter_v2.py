@@ -39,7 +39,13 @@ from typing import Any
 import orjson
 
 from limelight.errors import RecordError
-from limelight.normalize import normalize_handle, normalize_hashtag, normalize_url, parse_time
+from limelight.normalize import (
+    normalize_handle,
+    normalize_hashtag,
+    normalize_url,
+    parse_time,
+    tweet_text,
+)
 from limelight.records import Account, Deletion, Post, Record
 from limelight.sources._base import JsonReader, register_reader
 
@@ -193,6 +199,7 @@ def tweet_to_post(
     if note:
         text = note.get("text") or text
         entities = note.get("entities") or entities
+    text = tweet_text(text)
     urls: list[str] = []
     hashtags: list[str] = []
     mentions: list[str] = []
