@@ -34,9 +34,10 @@ call in ``llm_usage``.
 
 from __future__ import annotations
 
-from limelight.llm._client import LLMClient, LLMResult, UsageTotals
+from limelight.llm._client import LLMClient
 from limelight.llm._errors import LLMCallError, LLMNotConfiguredError
 from limelight.llm._prompt import Fenced, Task, fence, json_schema_for, unfence
+from limelight.llm._result import LLMResult, UsageTotals
 from limelight.llm._scrub import Scrubbed, find_injections, scrub
 from limelight.llm._serve import LOCAL_MODEL_ALIAS, bundled_model_path, serve_local, wait_for_server
 from limelight.llm._settings import ENV_PREFIX, LLMSettings

@@ -17,12 +17,13 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from limelight.llm._errors import LLMCallError
 from limelight.llm._prompt import OutputT, Task
+from limelight.llm._result import LLMResult, UsageTotals
 from limelight.llm._scrub import normalize_space, scrub
 from limelight.llm._settings import LLMSettings
 from limelight.llm._store import CachedAnswer, LLMStore, UsageRow
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     # pay for it (the LLM is off by default).
     import openai
 
-__all__ = ["LLMClient", "LLMResult", "UsageTotals"]
+__all__ = ["LLMClient"]
 
 _MAX_BACKOFF_S = 30.0
 _FLUSH_EVERY = 256
@@ -44,61 +45,6 @@ _FORMATS = ("json_schema", "json_object_schema", "json_object")
 _ENDPOINT_FORMATS: dict[tuple[str, str], str] = {}
 _ENDPOINT_LOCK = threading.Lock()
 _FENCE_MD = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
-
-
-@dataclass(frozen=True, slots=True)
-class LLMResult(Generic[OutputT]):
-    """The answer for one text, or why there is none.
-
-    ``output`` is the validated reply (``None`` when ``error`` says why not). ``cached``
-    answers cost no request; ``attempts`` counts the HTTP requests this call made.
-    ``injection_spans`` are the character spans of the original text that were cut
-    before the model saw it (see ``limelight.llm.scrub``).
-    """
-
-    output: OutputT | None
-    error: str | None
-    key: str
-    cached: bool
-    attempts: int
-    prompt_tokens: int
-    completion_tokens: int
-    latency_s: float
-    injection_spans: tuple[tuple[int, int], ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        """Whether there is a validated answer."""
-        return self.output is not None
-
-    @property
-    def injection_suspected(self) -> bool:
-        """Whether the text tried to talk to the model (something was cut)."""
-        return bool(self.injection_spans)
-
-    def unwrap(self) -> OutputT:
-        """The answer, or ``LLMCallError`` with the reason."""
-        if self.output is None:
-            raise LLMCallError(self.error or "the LLM call failed")
-        return self.output
-
-
-@dataclass(slots=True)
-class UsageTotals:
-    """What a client has spent since it was made (a snapshot; see ``LLMClient.usage``)."""
-
-    calls: int = 0
-    cache_hits: int = 0
-    requests: int = 0
-    failures: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_s: float = 0.0
-
-    @property
-    def total_tokens(self) -> int:
-        """Prompt plus completion tokens."""
-        return self.prompt_tokens + self.completion_tokens
 
 
 @dataclass(slots=True)
@@ -313,6 +259,7 @@ class LLMClient:
     ) -> OutputT:
         """One request and the validation of its reply."""
         import openai
+
         fmt = self._response_format
         temperature = self.settings.temperature
         if retry and temperature < 0.5:

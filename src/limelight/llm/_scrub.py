@@ -93,7 +93,7 @@ _OVERRIDE = [
     r"yeni talimat)",
     # a fake turn: a role name and a colon at the start of a line or sentence
     _LINE_START + r"[#>*\[(<{=\-_]*\s*(system|assistant|developer|admin|sys|instructions?|"
-    r"системa?|система|系统|システム|النظام|sistema|systeme|système|systém)\s*[\])>}:：\-|]",
+    r"система|系统|システム|النظام|sistema|systeme|système|systém)\s*[\])>}:：\-|]",
 ]
 
 # Markers of a fake turn, a fake fence, or a template token.
