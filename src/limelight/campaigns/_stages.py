@@ -288,10 +288,12 @@ def _record(db: Database, results: list[StageResult], prev: dict[str, dict[str, 
             "status": r.status,
             "params": r.params,
             "message": r.message,
+            "seconds": round(r.seconds, 3),
             "finished_at": r.finished_at,
         }
         for r in results
     ]
     for row in rows:
         row["params"] = orjson.dumps(row["params"], default=str).decode()
+        row.setdefault("seconds", None)
     db.replace_table(RUNS, pa.Table.from_pylist(rows, schema=RUN_SCHEMA))

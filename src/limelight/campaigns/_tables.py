@@ -89,7 +89,8 @@ content signal)
     stage's inputs and parameters; a rerun with the same fingerprint skips the stage),
     status (``done``, ``skipped`` or ``unavailable``), params (JSON: the settings; for
     fusion also ``llm_notes``, how many LLM notes were accepted or rejected), message
-    (what the stage found; ``reused: ...`` when skipped), finished_at.
+    (what the stage found; ``reused: ...`` when skipped), seconds (how long the stage took
+    in this run), finished_at.
 """
 
 from __future__ import annotations
@@ -287,6 +288,7 @@ RUN_SCHEMA = pa.schema(
         ("status", pa.string()),
         ("params", pa.string()),
         ("message", pa.string()),
+        ("seconds", pa.float64()),
         ("finished_at", _TS),
     ]
 )

@@ -210,6 +210,7 @@ def report_data(
     _add_sparklines(db, amp)
     runs = _rows(db, f"SELECT * FROM {RUNS} ORDER BY finished_at") if db.has_table(RUNS) else []
     for r in runs:
+        r.setdefault("seconds", None)  # stores analysed before the column existed
         r["params_json"] = orjson.dumps(
             orjson.loads(r["params"] or "{}"), option=orjson.OPT_INDENT_2
         ).decode()
