@@ -31,19 +31,50 @@ def content(
         int,
         typer.Option("--min-posts", min=1, help="Posts an account needs for an AI-text finding."),
     ] = 5,
+    persuasion_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--persuasion-model",
+            help="A persuasion head .npz (e.g. from `limelight distill`; default: shipped).",
+            dir_okay=False,
+        ),
+    ] = None,
+    use_llm: Annotated[
+        bool,
+        typer.Option(
+            "--llm", help="Label techniques with the configured LLM endpoint (see docs/llm.md)."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Find persuasion techniques, AI-written posts and narratives in the store's posts."""
-    from limelight.detect.content import run_content
+    from limelight.detect.content import (
+        LLMPersuasionLabeller,
+        PersuasionModel,
+        run_content,
+    )
+    from limelight.llm import LLMClient, LLMSettings
 
     if not db.exists():
         raise InputError(
             f"{db}: no such database; create it with `limelight ingest FILE --db {db}`"
         )
+    if persuasion_model is not None and not persuasion_model.is_file():
+        raise InputError(f"{persuasion_model}: no such model file; give a .npz head")
     with Database(db) as store:
         if not store.has_table("posts") or store.count("posts") == 0:
             raise InputError(f"{db}: the store holds no posts; ingest data first")
-        result = run_content(store, limit=limit, min_posts=min_posts)
+        if use_llm:
+            with LLMClient(LLMSettings.from_env(), store=store) as client:
+                result = run_content(
+                    store,
+                    limit=limit,
+                    min_posts=min_posts,
+                    persuasion=LLMPersuasionLabeller(client),
+                )
+        else:
+            local = PersuasionModel(model_path=persuasion_model) if persuasion_model else None
+            result = run_content(store, limit=limit, min_posts=min_posts, persuasion=local)
     summary = _summary(result.tables, result.params)
     if as_json:
         print_json(summary)
@@ -151,9 +182,63 @@ def train_content(
     console.print(f"wrote {target / 'persuasion.npz'} and {target / 'ai_text.npz'}")
 
 
+@handle_errors
+def distill(
+    db: DbOption = Path("limelight.duckdb"),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Where to write the distilled persuasion head (.npz).", dir_okay=False
+        ),
+    ] = Path("persuasion-distilled.npz"),
+    sample: Annotated[
+        int, typer.Option("--sample", min=10, help="Posts the LLM labels for the student.")
+    ] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample and the folds.")] = 0,
+) -> None:
+    """Label a sample of the store's posts with the configured LLM and train a local head."""
+    from limelight.detect.content import LLMPersuasionLabeller, distill_persuasion
+    from limelight.llm import LLMClient, LLMSettings
+
+    if not db.exists():
+        raise InputError(
+            f"{db}: no such database; create it with `limelight ingest FILE --db {db}`"
+        )
+    with Database(db) as store:
+        posts = store.arrow(
+            "SELECT DISTINCT text FROM posts WHERE kind NOT IN ('repost', 'like') "
+            "AND text IS NOT NULL AND length(trim(text)) > 0 "
+            "ORDER BY hash(text || ?), text LIMIT ?",
+            [str(seed), sample],
+        )
+        texts = [str(t) for t in posts.column("text").to_pylist()]
+        if not texts:
+            raise InputError(f"{db}: the store holds no posts with text; ingest data first")
+        with LLMClient(LLMSettings.from_env(), store=store) as client:
+            labeller = LLMPersuasionLabeller(client)
+            teacher = labeller.find(texts)
+            usage = client.usage
+    head = distill_persuasion(texts, teacher, teacher_name=labeller.version, random_state=seed)
+    head.save(out)
+    r = head.report
+    console.print(
+        f"distilled {head.version} from {r['posts']} posts labelled by {r['teacher']} "
+        f"({r['unlabelled']} without a valid answer); out-of-fold agreement with the teacher: "
+        f"micro-F1 {r['out_of_fold_micro_f1_vs_teacher']:.3f}, "
+        f"macro-F1 {r['out_of_fold_macro_f1_vs_teacher']:.3f}; "
+        f"{usage.total_tokens} tokens",
+        highlight=False,
+    )
+    console.print(
+        f"wrote {out}; use it with `limelight content --persuasion-model {out}`",
+        highlight=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Add `content`, and `content` under the `train` group (created if no module made it)."""
+    """Add `content`, `distill`, and `content` under the `train` group."""
     app.command("content")(content)
+    app.command("distill")(distill)
     for group in app.registered_groups:
         if group.name == "train" and group.typer_instance is not None:
             group.typer_instance.command("content")(train_content)

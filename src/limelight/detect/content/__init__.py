@@ -11,7 +11,10 @@
   first, with top terms, representative posts, accounts and time span. docs/narratives.md.
 
 ``run_content`` runs all three over a store (``limelight content``); ``train_persuasion``
-and ``train_ai_text`` rebuild the shipped heads (``limelight train content``). The heavy
+and ``train_ai_text`` rebuild the shipped heads (``limelight train content``). With an LLM
+endpoint configured, ``LLMPersuasionLabeller`` gives techniques in the same shape as the
+local head, and ``distill_persuasion`` trains a local head from its labels on a sample
+(``limelight distill``). The heavy
 dependencies (torch and sentence-transformers for embeddings, scikit-learn for hashing and
 training) are imported on first use; install ``limelight[content]``.
 """
@@ -39,6 +42,7 @@ from limelight.detect.content._datasets import (
     load_ptc,
     load_tweepfake,
 )
+from limelight.detect.content._distill import distill_persuasion, labels_matrix
 from limelight.detect.content._features import FeatureSpec, build_features
 from limelight.detect.content._labels import (
     MEMES_TO_TECHNIQUE,
@@ -47,6 +51,12 @@ from limelight.detect.content._labels import (
     TECHNIQUES,
 )
 from limelight.detect.content._linear import LinearHead
+from limelight.detect.content._llm_labeller import (
+    PERSUASION_TASK,
+    LLMPersuasionLabeller,
+    TechniqueAnswer,
+    TechniqueId,
+)
 from limelight.detect.content._narratives import (
     NARRATIVE_POSTS_SCHEMA,
     NARRATIVES_SCHEMA,
@@ -79,6 +89,7 @@ __all__ = [
     "MEMES_TO_TECHNIQUE",
     "NARRATIVES_SCHEMA",
     "NARRATIVE_POSTS_SCHEMA",
+    "PERSUASION_TASK",
     "PTC_TO_TECHNIQUES",
     "RULE_STRENGTH",
     "TECHNIQUES",
@@ -88,6 +99,7 @@ __all__ = [
     "AiTextScore",
     "ContentResult",
     "FeatureSpec",
+    "LLMPersuasionLabeller",
     "LabelledTexts",
     "LinearHead",
     "NarrativeSettings",
@@ -95,16 +107,20 @@ __all__ = [
     "PersuasionSettings",
     "PhraseMatch",
     "Span",
+    "TechniqueAnswer",
     "TechniqueHit",
+    "TechniqueId",
     "TweetSet",
     "account_ai_shares",
     "analyse_posts",
     "build_features",
     "default_ai_text_path",
     "default_persuasion_path",
+    "distill_persuasion",
     "find_ai_phrases",
     "find_narratives",
     "fragments",
+    "labels_matrix",
     "load_memes",
     "load_ptc",
     "load_tweepfake",

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from limelight.detect.content._ai_text import AiTextModel, account_ai_shares
+from limelight.detect.content._llm_labeller import LLMPersuasionLabeller
 from limelight.detect.content._narratives import NarrativeSettings, find_narratives
 from limelight.detect.content._persuasion import PersuasionModel
 from limelight.embed import embed_texts
@@ -100,19 +101,29 @@ def analyse_posts(
     texts: Sequence[str],
     created_at: Sequence[datetime | None],
     *,
-    persuasion: PersuasionModel | None = None,
+    persuasion: PersuasionModel | LLMPersuasionLabeller | None = None,
     ai_text: AiTextModel | None = None,
     narratives: NarrativeSettings | None = None,
     min_posts: int = 5,
     min_share: float = 0.5,
 ) -> ContentResult:
-    """Techniques, AI-text scores (post and account) and narratives of the given posts."""
+    """Techniques, AI-text scores (post and account) and narratives of the given posts.
+
+    ``persuasion`` is the local head (default) or an LLM labeller; a post the LLM could not
+    label gets no technique rows (the count is in ``params["unlabelled"]``).
+    """
     persuasion = persuasion or PersuasionModel()
     ai_text = ai_text or AiTextModel()
     n = len(texts)
     distinct, inverse = np.unique(np.array(list(texts), dtype=object), return_inverse=True)
     vectors = embed_texts([str(t) for t in distinct])[inverse] if n else None
-    hits = persuasion.find(list(texts), vectors)
+    unlabelled = 0
+    if isinstance(persuasion, LLMPersuasionLabeller):
+        answers = persuasion.find(list(texts))
+        unlabelled = sum(a is None for a in answers)
+        hits = [a or [] for a in answers]
+    else:
+        hits = persuasion.find(list(texts), vectors)
     technique_rows = [
         {
             "platform": platforms[i],
@@ -202,6 +213,7 @@ def analyse_posts(
         },
         params={
             "posts": n,
+            "unlabelled": unlabelled,
             "persuasion_model": persuasion.version,
             "ai_text_model": ai_text.version,
             "ai_threshold": threshold,
@@ -223,7 +235,7 @@ def run_content(
     store: Database,
     *,
     limit: int | None = None,
-    persuasion: PersuasionModel | None = None,
+    persuasion: PersuasionModel | LLMPersuasionLabeller | None = None,
     ai_text: AiTextModel | None = None,
     narratives: NarrativeSettings | None = None,
     min_posts: int = 5,
