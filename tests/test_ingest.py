@@ -221,3 +221,38 @@ def test_parallel_parsing_leaves_the_same_store(
             )
     assert stores[1][1], "nothing was stored"
     assert stores[1] == stores[2]
+
+
+def test_workers_that_die_mid_file_leave_the_same_store(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the worker pool breaks after some chunks were stored, the file is read again in
+    this process: the chunks already stored count once, as stored, never as duplicates."""
+    from collections.abc import Iterator
+    from concurrent.futures.process import BrokenProcessPool
+
+    import limelight._parallel
+    import limelight.ingest
+
+    monkeypatch.setattr(limelight._parallel, "CHUNK_BYTES", 64 * 1024)
+    src = data_dir / "twarc2-v2-json" / "flat.jsonl"
+    with Database(tmp_path / "whole.duckdb") as db:
+        whole = ingest_paths([src], db, workers=1).files[0]
+        expected = db.query("SELECT * FROM posts ORDER BY platform, post_id")
+    real = limelight._parallel.parse_in_parallel
+    died = []
+
+    def dies_after_two(*args: object, **kwargs: object) -> Iterator[object]:
+        for i, result in enumerate(real(*args, **kwargs)):  # type: ignore[arg-type]
+            if i == 2:
+                died.append(i)
+                raise BrokenProcessPool("a worker was killed")
+            yield result
+
+    monkeypatch.setattr(limelight.ingest, "parse_in_parallel", dies_after_two)
+    with Database(tmp_path / "broken.duckdb") as db:
+        f = ingest_paths([src], db, workers=2, parallel_min_bytes=0).files[0]
+        assert died, "the pool never broke: the file is too small for the test"
+        assert f.status == "ok"
+        assert f.counts() == whole.counts()
+        assert db.query("SELECT * FROM posts ORDER BY platform, post_id") == expected
