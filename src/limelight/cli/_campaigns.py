@@ -41,12 +41,22 @@ def campaigns(
     ] = 0.01,
     min_accounts: Annotated[int, typer.Option(help="Smallest campaign reported.", min=2)] = 3,
     seed: Annotated[int, typer.Option(help="Random seed for Leiden clustering.")] = 0,
+    paraphrase: Annotated[
+        bool,
+        typer.Option(
+            "--paraphrase",
+            help="Match paraphrased texts with MiniLM embeddings (co-similar-text "
+            "method=embedding; needs the embed extra; slow without a GPU).",
+        ),
+    ] = False,
 ) -> None:
     """Find groups of accounts that act together far beyond chance, with the evidence.
 
-    Runs every co-action behaviour (co-repost, co-url, co-text, ...), tests each pair of
-    accounts against chance, clusters the significant pairs with Leiden and writes the
-    tables campaigns, campaign_members and campaign_evidence to the store.
+    Runs the co-action behaviours (co-repost, co-url, co-text, co-similar-text,
+    co-hashtags), tests each pair of accounts against chance, clusters the significant
+    pairs with Leiden, grows each group by the accounts tied to it beyond chance, and
+    writes the tables campaigns, campaign_members, campaign_evidence and the scored edges
+    (edges_<behaviour>, with edge_params) to the store in one transaction.
     """
     from limelight.detect.coordination._campaigns import find_campaigns
 
@@ -58,9 +68,20 @@ def campaigns(
             f"{db}: no such database; create it with `limelight ingest FILE --db {db}`"
         )
     with Database(db) as store:
+        chosen = behaviour or None
+        options = {}
+        if paraphrase:
+            from limelight.detect.coordination._campaigns import DEFAULT_WINDOWS
+
+            if chosen is not None and "co-similar-text" not in chosen:
+                chosen = [*chosen, "co-similar-text"]
+            elif chosen is None:
+                chosen = list(DEFAULT_WINDOWS)
+            options = {"co-similar-text": {"method": "embedding"}}
         result = find_campaigns(
             store,
-            behaviour or None,
+            chosen,
+            options=options,
             alpha=alpha,
             min_accounts=min_accounts,
             random_state=seed,

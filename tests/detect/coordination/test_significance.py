@@ -131,7 +131,7 @@ def test_columns_and_order_are_kept(scored: pa.Table) -> None:
         "items",
         "n_items",
     ]
-    assert scored.column_names[7:] == ["expected", "pvalue", "score", "significant"]
+    assert scored.column_names[7:] == ["expected", "pvalue", "score", "significant", "observed"]
     scores = scored.column("score").to_numpy()
     pvalues = scored.column("pvalue").to_numpy()
     assert np.all(scores >= 0) and np.all((pvalues >= 0) & (pvalues <= 1))
@@ -148,7 +148,7 @@ def test_empty_inputs_give_empty_tables() -> None:
     edges = co_action_edges(actions, WINDOW, 2)
     out = edge_significance(edges, actions, WINDOW)
     assert out.num_rows == 0
-    assert out.column_names[-4:] == ["expected", "pvalue", "score", "significant"]
+    assert out.column_names[-5:] == ["expected", "pvalue", "score", "significant", "observed"]
     assert co_actions(edges, actions, WINDOW).num_rows == 0
 
 

@@ -93,10 +93,20 @@ def test_campaigns_write_their_scored_edges_with_parameters(world_db: Path) -> N
         rows = {p.table_name: p for p in read_edge_params(db) if p.stage == "campaigns"}
         combined = db.query("SELECT count(*), count(pvalue) FROM edges_combined")[0]
     assert result.campaigns.num_rows == 2
-    assert set(rows) == {"edges_co_repost", "edges_co_url", "edges_co_text", "edges_combined"}
+    names = ["co_repost", "co_url", "co_text", "co_similar_text", "co_hashtags", "combined"]
+    assert set(rows) == {f"edges_{n}" for n in names}
     assert rows["edges_co_url"].window_s == 120.0
     assert rows["edges_co_url"].options["alpha"] == 0.02
-    assert rows["edges_combined"].options["behaviours"] == ["co-repost", "co-text", "co-url"]
+    assert rows["edges_co_hashtags"].options["min_size"] == 1
+    assert rows["edges_co_similar_text"].options["threshold"] == 0.5
+    assert rows["edges_co_similar_text"].method == "minhash"
+    assert rows["edges_combined"].options["behaviours"] == [
+        "co-hashtags",
+        "co-repost",
+        "co-similar-text",
+        "co-text",
+        "co-url",
+    ]
     assert combined[0] == combined[1] == result.edges["combined"].num_rows
     assert len({p.computed_at for p in rows.values()}) == 1
 

@@ -35,6 +35,7 @@ from limelight.detect.coordination._campaign_tables import (
 )
 from limelight.detect.coordination._graph import leiden_communities, multiplex_graph
 from limelight.detect.coordination._layers import COMBINED, Layer, build_layers, combined_actions
+from limelight.detect.coordination._membership import grow_campaigns
 from limelight.detect.coordination._significance import significant_edges
 from limelight.detect.coordination._stored import EdgeParams, now, replace_tables
 from limelight.errors import InputError
@@ -44,6 +45,7 @@ __all__ = [
     "CAMPAIGN_SCHEMA",
     "CAMPAIGN_TABLES",
     "COMBINED",
+    "DEFAULT_OPTIONS",
     "DEFAULT_WINDOWS",
     "EVIDENCE_SCHEMA",
     "MEMBER_SCHEMA",
@@ -59,8 +61,27 @@ __all__ = [
 
 #: The behaviours ``find_campaigns`` runs by default, with their windows in seconds: a
 #: minute for reposts (scripted amplification lands within seconds; CooRTweet and CNT use
-#: 10-60 s), two minutes for links and texts (typed or pasted, so a little slower).
-DEFAULT_WINDOWS: dict[str, float] = {"co-repost": 60.0, "co-url": 120.0, "co-text": 120.0}
+#: 10-60 s), two minutes for links, texts and hashtags (typed or pasted, so a little
+#: slower). Near-duplicate texts and single hashtags carry campaigns that paraphrase and
+#: rotate their links (docs/campaigns.md, "Measured recovery").
+DEFAULT_WINDOWS: dict[str, float] = {
+    "co-repost": 60.0,
+    "co-url": 120.0,
+    "co-text": 120.0,
+    "co-similar-text": 120.0,
+    "co-hashtags": 120.0,
+}
+
+#: Options the default behaviours run with in campaigns: one shared hashtag is an action
+#: (a campaign's tag), and word sets that share half their words are near-duplicates (the
+#: null model, not the threshold, then decides whether sharing them is chance).
+DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
+    "co-similar-text": {"threshold": 0.5},
+    "co-hashtags": {"min_size": 1},
+}
+
+#: Growth stops when a round adds nobody, after this many rounds at most.
+_GROW_ROUNDS = 4
 
 
 def find_campaigns(
@@ -92,7 +113,9 @@ def find_campaigns(
     from limelight.detect.coordination._behaviours import actions, get_behaviour
 
     chosen = _windows(behaviours, get_behaviour)
-    given = {get_behaviour(b).name: dict(o) for b, o in (options or {}).items()}
+    given = {b: dict(o) for b, o in DEFAULT_OPTIONS.items() if b in chosen}
+    for b, o in (options or {}).items():
+        given.setdefault(get_behaviour(b).name, {}).update(o)
     stray = sorted(set(given) - set(chosen))
     if stray:
         raise InputError(
@@ -239,6 +262,8 @@ def campaigns_from_layers(
     score_cap: float = 30.0,
     evidence_per_campaign: int = 30,
     random_state: int = 0,
+    grow: bool = True,
+    grow_alpha: float = 0.01,
 ) -> CampaignResult:
     """Cluster already scored edges into campaigns (the part after significance testing).
 
@@ -248,14 +273,35 @@ def campaigns_from_layers(
     accounts (default 3: a pair is reported by its edge, a group is a campaign); scores are
     capped at ``score_cap`` per pair and layer; ``evidence_per_campaign`` co-actions are
     kept per campaign (at most three per pair and behaviour, the closest in time).
+    With ``grow`` (default on), each campaign then takes in the outside accounts tied to
+    its members as a group beyond chance (``grow_campaigns``, false discovery rate
+    ``grow_alpha``); their tested edges to members join the campaign's pairs and evidence.
     """
     if min_accounts < 2:
         raise InputError(f"min_accounts {min_accounts} must be 2 or more; the default is 3")
     kept = {name: significant_edges(layer.edges) for name, layer in layers.items()}
     graph = multiplex_graph(kept, score_cap=score_cap)
+    # Pairs are kept as cores while campaigns grow; the size limit applies afterwards.
     groups = leiden_communities(
-        graph, resolution=resolution, min_accounts=min_accounts, random_state=random_state
+        graph,
+        resolution=resolution,
+        min_accounts=2 if grow else min_accounts,
+        random_state=random_state,
     )
+    if grow and groups:
+        tested = {COMBINED: layers[COMBINED].edges} if COMBINED in layers else None
+        core = {a for g in groups for a in g}
+        for _ in range(_GROW_ROUNDS):
+            size = sum(len(g) for g in groups)
+            groups = grow_campaigns(
+                groups,
+                tested or {name: layer.edges for name, layer in layers.items()},
+                alpha=grow_alpha,
+            )
+            if sum(len(g) for g in groups) == size:
+                break
+        groups = [g for g in groups if len(g) >= min_accounts]
+        kept = _with_grown(layers, kept, groups, core)
     params: dict[str, Any] = {
         "behaviours": [name for name, layer in layers.items() if layer.evidence],
         "layers": list(layers),
@@ -264,6 +310,8 @@ def campaigns_from_layers(
         "score_cap": score_cap,
         "evidence_per_campaign": evidence_per_campaign,
         "random_state": random_state,
+        "grow": grow,
+        "grow_alpha": grow_alpha,
     }
     edges = {name: layer.edges for name, layer in layers.items()}
     if not groups:
@@ -284,3 +332,32 @@ def campaigns_from_layers(
         layers, kept, labels, score_cap=score_cap, per_campaign=evidence_per_campaign
     )
     return CampaignResult(*tables, edges, params)
+
+
+def _with_grown(
+    layers: Mapping[str, Layer],
+    kept: Mapping[str, pa.Table],
+    groups: Sequence[Sequence[str]],
+    core: set[str],
+) -> dict[str, pa.Table]:
+    """Significant edges plus the tested edges between grown members and their campaign."""
+    label = {a: g for g, members in enumerate(groups) for a in members}
+    grown = {a for a in label if a not in core}
+    if not grown:
+        return dict(kept)
+    out = {}
+    for name, layer in layers.items():
+        t = layer.edges
+        src, dst = t.column("source").to_pylist(), t.column("target").to_pylist()
+        sig = t.column("significant").to_pylist()
+        mask = [
+            bool(ok)
+            or (
+                (a in grown or b in grown)
+                and label.get(a) is not None
+                and label.get(a) == label.get(b)
+            )
+            for a, b, ok in zip(src, dst, sig, strict=True)
+        ]
+        out[name] = t.filter(pa.array(mask, pa.bool_()))
+    return out

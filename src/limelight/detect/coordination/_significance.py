@@ -52,7 +52,13 @@ __all__ = [
     "window_microseconds",
 ]
 
-SIGNIFICANCE_COLUMNS: tuple[str, ...] = ("expected", "pvalue", "score", "significant")
+SIGNIFICANCE_COLUMNS: tuple[str, ...] = (
+    "expected",
+    "pvalue",
+    "score",
+    "significant",
+    "observed",
+)
 _LN10 = math.log(10.0)
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -252,7 +258,7 @@ def edge_significance(
     *,
     alpha: float = 0.01,
 ) -> pa.Table:
-    """The edges with ``expected``, ``pvalue``, ``score`` and ``significant`` added.
+    """The edges with ``expected``, ``pvalue``, ``score``, ``significant``, ``observed`` added.
 
     ``actions`` and ``window`` must be the ones the edges came from. ``expected`` is the
     co-action count the null model predicts for the pair (see the module docstring),
@@ -260,12 +266,14 @@ def edge_significance(
     ``score`` is -log10(pvalue) computed in log space (so it stays finite where the p-value
     underflows to 0), and ``significant`` says whether the Benjamini-Hochberg q-value over
     all pairs that shared an item is at most ``alpha`` (default 0.01: one false pair per
-    hundred reported). Rows keep their order.
+    hundred reported); ``observed`` is the co-action count the test used (first actions
+    on an item within the window). Rows keep their order.
     """
     if not 0 < alpha < 1:
         raise InputError(f"alpha {alpha} must be between 0 and 1; the default is 0.01")
     n = edges.num_rows
     expected = np.zeros(n)
+    observed = np.zeros(n, dtype=np.int64)
     log_p = np.zeros(n)
     significant = np.zeros(n, dtype=bool)
     if n and actions.num_rows:
@@ -292,6 +300,7 @@ def edge_significance(
         lam = rows["lam"].to_numpy(zero_copy_only=False)
         k = rows["k"].to_numpy()
         np.add.at(expected, eid, lam)
+        np.add.at(observed, eid, k)
         log_p = _rarest_first(eid, lam, k, n)
         n_active, item_pairs = (int(family[0] or 0), float(family[1] or 0)) if family else (0, 0)
         n_tests = min(n_active * (n_active - 1) / 2, item_pairs)
@@ -301,6 +310,7 @@ def edge_significance(
         "pvalue": pa.array(np.exp(log_p), pa.float64()),
         "score": pa.array(np.maximum(-log_p / _LN10, 0.0), pa.float64()),
         "significant": pa.array(significant, pa.bool_()),
+        "observed": pa.array(observed, pa.int64()),
     }
     out = edges.drop_columns([c for c in SIGNIFICANCE_COLUMNS if c in edges.column_names])
     for name, column in columns.items():

@@ -24,7 +24,6 @@ import re
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from datasketch import MinHash, MinHashLSH
 
 __all__ = ["near_duplicate_items", "shingles"]
 
@@ -61,6 +60,9 @@ def near_duplicate_items(
     LSH proposes. ``random_state`` seeds the MinHash permutations: a different seed can
     change which borderline pairs LSH proposes, never the similarity of a proposed pair.
     """
+    # Imported here: datasketch pulls in scipy, seconds of start-up every other path skips.
+    from datasketch import MinHash, MinHashLSH
+
     distinct = pc.unique(texts).drop_null()
     values: list[str] = distinct.to_pylist()
     sets: list[frozenset[str] | None] = []
