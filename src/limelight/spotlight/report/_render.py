@@ -49,6 +49,8 @@ def _environment(shown_posts: set[str]) -> jinja2.Environment:
         return Markup(_POST_REF.sub(link, text))
 
     env.filters["link_posts"] = link_posts
+    # Short ids stay on one line; long ones (hashes, URIs) may break anywhere.
+    env.filters["short"] = lambda v: " nowrap" if v is not None and len(str(v)) <= 20 else ""
     return env
 
 
