@@ -132,7 +132,7 @@ def compute_features(
     out = np.empty((n, len(FEATURES)), dtype=np.float64, order="F")
     for j, name in enumerate(FEATURE_NAMES):
         out[:, j] = f[name]
-    out[~np.isfinite(out)] = np.nan
+    np.putmask(out, np.isinf(out), np.nan)  # NaN stays NaN; infinities become unknown
     return out
 
 
