@@ -67,6 +67,7 @@ def _pairs(tweets: TweetSet) -> tuple[list[str], list[str]]:
     return tweets.texts, tweets.generators
 
 
+@pytest.mark.slow
 def test_head_beats_chance_on_every_generator_family(
     ai_text_model: AiTextModel, tweepfake_validation: TweetSet
 ) -> None:
