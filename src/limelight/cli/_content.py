@@ -1,4 +1,5 @@
-"""`limelight content` (techniques, AI-written text, narratives over the store) and
+"""`limelight content` (techniques, AI-written text, narratives over the store),
+`limelight text` (the same signals for a JSONL file of texts), `limelight distill` and
 `limelight train content` (rebuild the shipped content heads).
 
 Thin shells over ``limelight.detect.content``; the tables they write are described in
@@ -7,9 +8,11 @@ docs/schema.md and the models in docs/models/persuasion.md and docs/models/ai_te
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.table import Table
 
@@ -182,6 +185,79 @@ def train_content(
     console.print(f"wrote {target / 'persuasion.npz'} and {target / 'ai_text.npz'}")
 
 
+def _read_jsonl(path: Path) -> tuple[list[Any], list[str]]:
+    ids: list[Any] = []
+    texts: list[str] = []
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror}); give a JSONL file") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            raise InputError(
+                f"{path}:{number}: not JSON; give one object per line with id and text"
+            ) from None
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise InputError(
+                f'{path}:{number}: no "text" string; give one object per line with id and text'
+            )
+        ids.append(item.get("id", number))
+        texts.append(item["text"])
+    return ids, texts
+
+
+@handle_errors
+def text(
+    file: Annotated[Path, typer.Argument(help='A JSONL file: one {"id", "text"} object per line.')],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the results here (default: stdout).", dir_okay=False),
+    ] = None,
+) -> None:
+    """Techniques and AI-written scores for each line of a JSONL file (no store needed)."""
+    from limelight.detect.content import AiTextModel, PersuasionModel
+    from limelight.embed import embed_texts
+
+    ids, texts = _read_jsonl(file)
+    vectors = embed_texts(texts)
+    hits = PersuasionModel().find(texts, vectors)
+    scores = AiTextModel().score(texts, vectors)
+    lines = [
+        orjson.dumps(
+            {
+                "id": item_id,
+                "techniques": [
+                    {
+                        "label": h.technique,
+                        "score": round(h.score, 4),
+                        "span_start": h.span_start,
+                        "span_end": h.span_end,
+                    }
+                    for h in found
+                ],
+                "ai_generated": round(sc.ai_score, 4),
+                "ai_model_score": round(sc.model_score, 4),
+                "ai_rule": sc.rule,
+                "ai_phrase": sc.phrase,
+            }
+        )
+        for item_id, found, sc in zip(ids, hits, scores, strict=True)
+    ]
+    body = b"".join(line + b"\n" for line in lines)
+    if out is None:
+        sys.stdout.write(body.decode())
+        sys.stdout.flush()
+        return
+    try:
+        out.write_bytes(body)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot write it ({exc.strerror}); choose another --out") from None
+
+
 @handle_errors
 def distill(
     db: DbOption = Path("limelight.duckdb"),
@@ -238,6 +314,7 @@ def distill(
 def register(app: typer.Typer) -> None:
     """Add `content`, `distill`, and `content` under the `train` group."""
     app.command("content")(content)
+    app.command("text")(text)
     app.command("distill")(distill)
     for group in app.registered_groups:
         if group.name == "train" and group.typer_instance is not None:

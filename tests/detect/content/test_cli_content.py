@@ -57,3 +57,32 @@ def test_content_writes_the_five_tables_for_the_posts_in_the_store(
 def test_content_on_a_missing_store_says_how_to_make_one(tmp_path: Path) -> None:
     result = runner.invoke(app, ["content", "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2 and "limelight ingest" in result.output
+
+
+@pytest.mark.slow
+def test_text_scores_each_line_of_a_jsonl_file(tmp_path: Path, data_dir: Path) -> None:
+    memes = json.loads(
+        (data_dir / "semeval2021-t6-memes" / "dev_set_task1.txt").read_text(encoding="utf-8")
+    )[:8]
+    src = tmp_path / "in.jsonl"
+    lines = [{"id": m["id"], "text": m["text"]} for m in memes]
+    lines.append({"id": "refusal", "text": "I'm sorry, but I can't assist with that request."})
+    src.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["text", str(src), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [x["id"] for x in lines]
+    assert sum(len(r["techniques"]) for r in rows) >= 4
+    for r, x in zip(rows, lines, strict=True):
+        assert 0.0 <= r["ai_generated"] <= 1.0
+        for t in r["techniques"]:
+            assert 0 <= t["span_start"] < t["span_end"] <= len(x["text"])
+    assert rows[-1]["ai_rule"] == "refusal" and rows[-1]["ai_generated"] >= 0.85
+
+
+def test_text_names_the_bad_line(tmp_path: Path) -> None:
+    src = tmp_path / "bad.jsonl"
+    src.write_text('{"id": 1, "text": "fine"}\n{"id": 2}\n', encoding="utf-8")
+    result = runner.invoke(app, ["text", str(src)])
+    assert result.exit_code == 2 and "bad.jsonl:2" in result.output
