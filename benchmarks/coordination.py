@@ -246,13 +246,44 @@ def generate_posts_csv(path: Path, n: int, seed: int = 3) -> dict[str, int]:
     Zipf). A group of 50 accounts makes 0.5% of the posts in pushes: the same repost, text
     or link within 30 s of each other.
     """
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     rng = np.random.default_rng(seed)
     n_accounts = max(n // 20, 1000)
+    chunk = 1_000_000  # written a million rows at a time, so memory stays flat
+    planted = 0
+    with pacsv.CSVWriter(path, _POSTS_SCHEMA) as writer:
+        for first in range(0, n, chunk):
+            size = min(chunk, n - first)
+            span = (first / n * 7 * 86_400, (first + size) / n * 7 * 86_400)
+            table, k = _posts_chunk(rng, first, size, n_accounts, span)
+            writer.write_table(table)
+            planted += k
+    return {"posts": n, "accounts": n_accounts + 50, "planted_posts": planted}
+
+
+_POSTS_SCHEMA = pa.schema(
+    [
+        ("message_id", pa.int64()),
+        ("user_id", pa.int64()),
+        ("username", pa.string()),
+        ("repost_id", pa.string()),
+        ("reply_id", pa.string()),
+        ("message", pa.string()),
+        ("timestamp", pa.int64()),
+        ("urls", pa.string()),
+    ]
+)
+
+
+def _posts_chunk(
+    rng: np.random.Generator, first: int, n: int, n_accounts: int, span: tuple[float, float]
+) -> tuple[pa.Table, int]:
+    """Posts ``first + 1`` to ``first + n`` (see ``generate_posts_csv``) and the planted count."""
+    import pyarrow.compute as pc
+
     user = (rng.pareto(1.2, n) * n_accounts / 50).astype(np.int64) % n_accounts
-    t = np.sort(rng.uniform(0, 7 * 86_400, n)).astype(np.int64)
+    t = np.sort(rng.uniform(span[0], span[1], n)).astype(np.int64)
     kind = rng.choice(3, n, p=[0.5, 0.4, 0.1])  # 0 original, 1 repost, 2 reply
     kind[:100] = 0
     originals = np.flatnonzero(kind == 0)
@@ -260,7 +291,7 @@ def generate_posts_csv(path: Path, n: int, seed: int = 3) -> dict[str, int]:
     back = np.minimum(rng.zipf(1.4, n) - 1, 10**9)
     pos = np.searchsorted(originals, np.arange(n)) - 1 - back
     target = originals[np.clip(pos, 0, None)]
-    ids = np.arange(1, n + 1)
+    ids = np.arange(first + 1, first + n + 1)
     repost = np.where(kind == 1, ids[target], 0)
     reply = np.where(kind == 2, ids[target], 0)
     n_words = rng.integers(8, 21, n)
@@ -294,10 +325,10 @@ def generate_posts_csv(path: Path, n: int, seed: int = 3) -> dict[str, int]:
             "message": pc.if_else(pa.array(repost > 0), "", text),
             "timestamp": pa.array(1_700_000_000 + t),
             "urls": pa.array(url),
-        }
+        },
+        schema=_POSTS_SCHEMA,
     )
-    pacsv.write_csv(table, path)
-    return {"posts": n, "accounts": n_accounts + 50, "planted_posts": int(group.size)}
+    return table, int(group.size)
 
 
 def _timed(cmd: list[str]) -> tuple[float, float]:
@@ -402,6 +433,13 @@ def worker_embedding(csv_path: str, k: int) -> dict[str, float]:
     }
 
 
+def _print_step(name: str, w: float, m: float, cw: float | None, cm: float | None) -> None:
+    theirs = (
+        f"{cw:9.1f} {cm:8.0f}" if cw is not None and cm is not None else f"{'not run':>9} {'':>8}"
+    )
+    print(f"{name:<34} {w:11.1f} {m:8.0f} {theirs}", flush=True)
+
+
 def end_to_end(sizes: list[int], cnt_max: int, embed_sample: int) -> None:
     """Time both tools step by step on generated posts and print the table."""
     print("end to end, window 60 s, min weight 2; CNT with --n_cpus 2; seconds and peak MB")
@@ -423,6 +461,7 @@ def end_to_end(sizes: list[int], cnt_max: int, embed_sample: int) -> None:
         if run_cnt:
             cw, cm = _timed(_cnt_cmd(str(cnt_db), "preprocess", "--format", "csv", str(csv_path)))
         steps.append(("ingest / preprocess", w, m, cw, cm))
+        _print_step(*steps[-1])
         for behaviour, network in E2E_NETWORKS.items():
             w, m = _timed(_limelight("coordination", str(store), behaviour))
             cw = cm = None
@@ -441,13 +480,7 @@ def end_to_end(sizes: list[int], cnt_max: int, embed_sample: int) -> None:
                     )
                 )
             steps.append((f"{behaviour} / {network}", w, m, cw, cm))
-        for name, w, m, cw, cm in steps:
-            theirs = (
-                f"{cw:9.1f} {cm:8.0f}"
-                if cw is not None and cm is not None
-                else f"{'not run':>9} {'':>8}"
-            )
-            print(f"{name:<34} {w:11.1f} {m:8.0f} {theirs}")
+            _print_step(*steps[-1])
         ours = sum(s[1] for s in steps)
         peak = max(s[2] for s in steps)
         w, m = _timed(_limelight("campaigns", str(store), ""))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -45,6 +46,11 @@ def combined_actions(actions: Mapping[str, pa.Table]) -> pa.Table:
     A pair that co-acts once in each of three behaviours never reaches ``min_weight`` in any
     of them; in the combined layer it has three co-actions. The ``behaviour`` column keeps
     the significance strata per behaviour (a URL and a reposted post are not exchangeable).
+
+    One post counts once: a share-button post carries a link, a headline and maybe a tag,
+    and counting each would make one shared post look like three co-actions. Each post
+    keeps the one action whose item the fewest accounts acted on, among items at least two
+    accounts acted on (the most telling one; ties by behaviour and item).
     """
     parts = []
     for name, table in actions.items():
@@ -72,7 +78,27 @@ def combined_actions(actions: Mapping[str, pa.Table]) -> pa.Table:
                 "behaviour": pa.array([], pa.string()),
             }
         )
-    return pa.concat_tables(parts)
+    return _one_action_per_post(pa.concat_tables(parts))
+
+
+def _one_action_per_post(table: pa.Table) -> pa.Table:
+    conn = duckdb.connect()
+    try:
+        conn.register("_all", table)
+        return conn.sql(
+            """
+            WITH shared AS (
+                SELECT item, count(DISTINCT account_id) AS n FROM _all GROUP BY item
+                HAVING count(DISTINCT account_id) >= 2)
+            SELECT a.account_id, a.item, a."at", a.post_id, a.behaviour
+            FROM _all a JOIN shared s USING (item)
+            QUALIFY row_number() OVER (
+                PARTITION BY a.account_id, a.post_id ORDER BY s.n, a.behaviour, a.item) = 1
+            ORDER BY a.account_id, a.post_id
+            """
+        ).to_arrow_table()
+    finally:
+        conn.close()
 
 
 def build_layers(
