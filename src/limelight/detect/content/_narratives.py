@@ -196,7 +196,7 @@ def _normalise(text: str) -> str:
     return _SPACE.sub(" ", _MENTION.sub(" ", _URL.sub(" ", text))).strip().casefold()
 
 
-def _neighbours(vectors: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def _neighbours(vectors: np.ndarray, k: int, block: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosines of each row's ``k`` nearest other rows (brute force, by blocks)."""
     n = vectors.shape[0]
     k = min(k, n - 1)
