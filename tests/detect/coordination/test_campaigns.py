@@ -112,7 +112,11 @@ def test_same_seed_same_campaigns(found: tuple[Path, CampaignResult]) -> None:
     path, first = found
     # Once more, through the store-free path: the same actions give the same tables.
     with Database(path, read_only=True) as db:
-        inputs = {name: (actions(db, name), w) for name, w in first.params["windows"].items()}
+        options = first.params["options"]
+        inputs = {
+            name: (actions(db, name, **options.get(name, {})), w)
+            for name, w in first.params["windows"].items()
+        }
     again = campaigns_from_actions(inputs)
     assert again.campaigns.equals(first.campaigns)
     assert again.members.equals(first.members)

@@ -204,3 +204,17 @@ def test_the_coordination_command_stores_parameters(world_db: Path, tmp_path: Pa
         app, ["coordination", "--db", str(path), "-b", "co-text", "--method", "embedding"]
     )
     assert res.exit_code == 2 and "co-similar-text only" in res.output
+
+
+def test_campaign_options_must_name_a_behaviour_of_the_run(tmp_path: Path) -> None:
+    from limelight.errors import InputError
+
+    with Database(tmp_path / "empty.duckdb") as db:
+        with pytest.raises(InputError, match="co-url"):
+            find_campaigns(db, ["co-repost"], options={"co-url": {"by_domain": True}})
+        result = find_campaigns(
+            db, ["co-repost", "co-url"], options={"co-url": {"by_domain": True}}
+        )
+        (params,) = [p for p in read_edge_params(db) if p.table_name == "edges_co_url"]
+    assert result.params["options"]["co-url"] == {"by_domain": True}
+    assert params.options["by_domain"] is True
