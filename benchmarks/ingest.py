@@ -218,8 +218,10 @@ def main() -> None:
     if not csvf.exists():
         print(f"generating {csvf.name} ...", flush=True)
         make_cnt_csv(csvf, n)
-    limelight = shutil.which("limelight") or "limelight"
-    cnt = shutil.which("compute_networks")
+    # The commands of this Python's environment, whether or not it is activated.
+    here = str(Path(sys.executable).parent)
+    limelight = shutil.which("limelight", path=here) or shutil.which("limelight") or "limelight"
+    cnt = shutil.which("compute_networks", path=here) or shutil.which("compute_networks")
     rows = []
 
     def bench_limelight(src: Path, label: str) -> float:
