@@ -12,6 +12,8 @@ import gc
 import hashlib
 import io
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
@@ -108,6 +110,46 @@ class IngestSummary:
         }
 
 
+class _StopBetweenBatches:
+    """Ctrl-C during ingest stops at the next batch boundary, never inside a batch.
+
+    A KeyboardInterrupt raised at an arbitrary point can land inside a DuckDB query, an
+    Arrow call or a lazy import, and come out as some other error. Here the first Ctrl-C
+    only asks to stop; ``check`` raises KeyboardInterrupt after the batch in progress is
+    written. A second Ctrl-C interrupts at once, as usual.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._installed = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _StopBetweenBatches:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
+        self.requested = False
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if Ctrl-C was pressed since ingest began."""
+        if self.requested:
+            raise KeyboardInterrupt
+
+
+_stop = _StopBetweenBatches()
+
+
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files named directly, plus every non-hidden file under each directory, sorted."""
     out: list[Path] = []
@@ -175,22 +217,24 @@ def ingest_paths(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for path in files:
-            summary.files.append(
-                _ingest_file(
-                    path,
-                    db,
-                    fmt=fmt,
-                    encoding=encoding,
-                    options=options,
-                    batch_size=batch_size,
-                    force=force,
-                    progress=progress,
-                    on_file_start=on_file_start,
-                    workers=n_workers,
-                    parallel_min_bytes=parallel_min_bytes,
+        with _stop:
+            for path in files:
+                summary.files.append(
+                    _ingest_file(
+                        path,
+                        db,
+                        fmt=fmt,
+                        encoding=encoding,
+                        options=options,
+                        batch_size=batch_size,
+                        force=force,
+                        progress=progress,
+                        on_file_start=on_file_start,
+                        workers=n_workers,
+                        parallel_min_bytes=parallel_min_bytes,
+                    )
                 )
-            )
+                _stop.check()
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -266,6 +310,7 @@ def _ingest_file(
                 _flush(db, batch, fs, source, fp, fr.format, completed=False)
                 if progress is not None:
                     progress(fr, fs.read)
+                _stop.check()
         fs.format = fr.format
         _flush(db, batch, fs, source, fp, fr.format, completed=True)
         if fallback_stored:
@@ -353,6 +398,7 @@ def _ingest_parallel(
                 _flush_chunks(db, waiting, fs)
                 if progress is not None:
                     progress(fr, fs.read)
+                _stop.check()
         _flush_chunks(db, waiting, fs)
         db.record_file(source, fp, name, fs.counts(), completed=True)
     except LimelightError as exc:

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from limelight.errors import LimelightError
+from limelight.store._database import is_interrupt
 
 __all__ = ["DbOption", "console", "err_console", "handle_errors", "print_json"]
 
@@ -48,7 +49,9 @@ def handle_errors(func: F) -> F:
                 f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True
             )
             raise typer.Exit(exc.exit_code) from None
-        except (KeyboardInterrupt, duckdb.InterruptException):
+        except (KeyboardInterrupt, duckdb.InterruptException, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and not is_interrupt(exc):
+                raise
             err_console.print(
                 "interrupted: the store holds every batch written before the interrupt; "
                 "run the same command again to finish",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -24,7 +24,7 @@ from limelight.errors import InputError, StoreError
 from limelight.records import Account, Deletion, Post, Reject
 from limelight.store._schema import ARROW_SCHEMAS, DDL, SCHEMA_VERSION, TABLE_KEYS
 
-__all__ = ["CANONICAL_TABLES", "BatchResult", "Database", "records_to_table"]
+__all__ = ["CANONICAL_TABLES", "BatchResult", "Database", "is_interrupt", "records_to_table"]
 
 CANONICAL_TABLES: tuple[str, ...] = ("posts", "accounts", "deletions", "rejects")
 
@@ -173,10 +173,19 @@ class Database:
                 yield
                 self._conn.execute("COMMIT")
             except BaseException as exc:
-                self._conn.execute("ROLLBACK")
-                if isinstance(exc, duckdb.InterruptException):
+                # An interrupted COMMIT may leave no transaction to roll back.
+                with suppress(duckdb.TransactionException):
+                    self._conn.execute("ROLLBACK")
+                if is_interrupt(exc):
                     raise KeyboardInterrupt from None
                 raise
+
+    def _unregister(self, name: str) -> None:
+        # After an interrupt or error inside a query the transaction is aborted and DuckDB
+        # refuses even this until the rollback; the name is harmless until replaced by the
+        # next register, so a refusal here must not hide the error that caused it.
+        with suppress(duckdb.Error):
+            self._conn.unregister(name)
 
     def _insert_new(self, table: str, batch: pa.Table) -> int:
         """Insert the rows of ``batch`` whose key the table lacks; the first of a key wins."""
@@ -206,7 +215,7 @@ class Database:
         try:
             row = self._conn.execute(sql).fetchone()
         finally:
-            self._conn.unregister("_batch")
+            self._unregister("_batch")
         return int(row[0]) if row else 0
 
     def _merge_entities(self, batch: pa.Table) -> None:
@@ -232,7 +241,7 @@ class Database:
                 """
             )
         finally:
-            self._conn.unregister("_batch")
+            self._unregister("_batch")
 
     def _upsert_accounts(self, batch: pa.Table) -> int:
         """Merge account snapshots: per field, the newest snapshot's non-null value wins.
@@ -299,7 +308,7 @@ class Database:
             ).fetchone()
             self._conn.execute("DROP TABLE _merged")
         finally:
-            self._conn.unregister("_batch")
+            self._unregister("_batch")
         return int(row[0]) if row else 0
 
     def record_file(
@@ -465,6 +474,17 @@ class Database:
                         res.rejects_stored = n
                 results[table] = res
         return results
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether an exception is DuckDB's report of a query stopped by Ctrl-C.
+
+    DuckDB raises InterruptException, or a plain RuntimeError 'Query interrupted' from some
+    operators; both mean the user pressed Ctrl-C.
+    """
+    if isinstance(exc, duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
 
 
 def _unique_keys(batch: pa.Table, keys: tuple[str, ...]) -> bool:
