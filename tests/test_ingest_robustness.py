@@ -131,7 +131,7 @@ def test_killed_mid_file_leaves_whole_batches_and_a_rerun_completes(tmp_path: Pa
 
 def test_ctrl_c_exits_130_with_a_message_and_no_traceback(tmp_path: Path) -> None:
     src = tmp_path / "big.csv"
-    good, _ = _write_with_garbage(src, 600_000, 0.0, seed=3)
+    _write_with_garbage(src, 600_000, 0.0, seed=3)
     db = tmp_path / "s.duckdb"
     proc = subprocess.Popen(
         _ingest_cmd(src, db, 20_000), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
