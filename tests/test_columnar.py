@@ -244,3 +244,15 @@ def test_coortweet_shapes_read_the_same(tmp_path: Path) -> None:
     kinds = {r[6] for r in tables["posts"]}
     assert {"repost", "original"} <= kinds
     assert summary["rejected"] >= 3 and summary["duplicates"] == 1
+
+
+def test_several_rows_of_one_post_all_add_their_entities(tmp_path: Path) -> None:
+    # Found by the random test: the store merged only one of several duplicate rows.
+    rows = [
+        ["1", "10", "", "", "", "", "1700000000", ""],
+        ["1", "10", "", "", "", "", "1700000000", ""],
+        ["1", "10", "", "", "", "", "1700000000", "a"],
+        ["1", "10", "", "", "", "", "1700000000", "aa"],
+    ]
+    _, tables, _ = _both(_write(tmp_path / "dups.csv", rows), tmp_path)
+    assert tables["posts"][0][13] == ["a", "aa"]

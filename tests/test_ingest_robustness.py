@@ -142,7 +142,7 @@ def test_ctrl_c_exits_130_with_a_message_and_no_traceback(tmp_path: Path) -> Non
     _, err = proc.communicate(timeout=120)
     if proc.returncode == 0:  # finished before the signal landed; nothing to check
         return
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err[-3000:]
     assert "Traceback" not in err and "run the same command again" in err
     with Database(db) as store:
         held = store.count("posts")

@@ -127,12 +127,15 @@ class _StopBetweenBatches:
     def __enter__(self) -> _StopBetweenBatches:
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
+            # Arrow would otherwise take Ctrl-C itself and cancel a parse mid-block.
+            pa.enable_signal_handlers(False)
             self._installed = True
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._installed:
             signal.signal(signal.SIGINT, self._previous)
+            pa.enable_signal_handlers(True)
             self._installed = False
         self.requested = False
 

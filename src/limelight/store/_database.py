@@ -227,19 +227,33 @@ class Database:
         """
         lists = ("urls", "hashtags", "mentions", "media")
         new = {c: f"[x for x in b.{c} if NOT list_contains(t.{c}, x)]" for c in lists}
-        self._conn.register("_batch", batch)
+        has_any = " OR ".join(f"len({c}) > 0" for c in lists)
+        # An UPDATE applies one source row per target row, so several rows of one post in
+        # the batch are merged in rounds: the n-th row of every post in round n, in file
+        # order, as Batch merges them.
+        ranked = batch.append_column("_ord", pa.array(range(batch.num_rows), pa.int64()))
+        self._conn.register("_batch", ranked)
         try:
-            self._conn.execute(
-                f"""
-                UPDATE posts t SET {", ".join(f"{c} = list_concat(t.{c}, {new[c]})" for c in lists)}
-                FROM (
-                    SELECT platform, post_id, {", ".join(lists)} FROM _batch
-                    WHERE {" OR ".join(f"len({c}) > 0" for c in lists)}
-                ) b
-                WHERE t.platform = b.platform AND t.post_id = b.post_id
-                  AND ({" OR ".join(f"len({new[c]}) > 0" for c in lists)})
-                """
-            )
+            row = self._conn.execute(
+                "SELECT max(n) FROM (SELECT count(*) AS n FROM _batch GROUP BY platform, post_id)"
+            ).fetchone()
+            rounds = int(row[0]) if row and row[0] is not None else 0
+            for rank in range(1, rounds + 1):
+                self._conn.execute(
+                    f"""
+                    UPDATE posts t
+                    SET {", ".join(f"{c} = list_concat(t.{c}, {new[c]})" for c in lists)}
+                    FROM (
+                        SELECT platform, post_id, {", ".join(lists)} FROM (
+                            SELECT *, row_number() OVER (
+                                PARTITION BY platform, post_id ORDER BY _ord
+                            ) AS _rn FROM _batch
+                        ) WHERE _rn = {rank} AND ({has_any})
+                    ) b
+                    WHERE t.platform = b.platform AND t.post_id = b.post_id
+                      AND ({" OR ".join(f"len({new[c]}) > 0" for c in lists)})
+                    """
+                )
         finally:
             self._unregister("_batch")
 
