@@ -339,10 +339,10 @@ def split_urls(
     if len(flat):
         distinct = pc.unique(flat)
         normalized = pa.array([fn(u) for u in distinct.to_pylist()], pa.string())
-        codes_of_distinct = np.asarray(
-            pc.index_in(normalized, pc.unique(normalized)).to_numpy(), dtype=np.int64
-        )
         distinct_norm = pc.unique(normalized)
+        codes_of_distinct = np.asarray(
+            pc.index_in(normalized, distinct_norm).to_numpy(), dtype=np.int64
+        )
         idx = np.asarray(pc.index_in(flat, distinct).to_numpy(), dtype=np.int64)
         codes = codes_of_distinct[idx]
         # First occurrence of each (row, normalized URL), in file order.
