@@ -33,8 +33,14 @@ from limelight.detect.coordination._campaign_tables import (
     CampaignResult,
     campaign_id,
 )
+from limelight.detect.coordination._edges import EdgeJoin, co_action_edges
 from limelight.detect.coordination._graph import leiden_communities, multiplex_graph
-from limelight.detect.coordination._layers import COMBINED, Layer, build_layers, combined_actions
+from limelight.detect.coordination._layers import (
+    COMBINED,
+    Layer,
+    build_layers,
+    combined_actions,
+)
 from limelight.detect.coordination._membership import grow_campaigns
 from limelight.detect.coordination._significance import significant_edges
 from limelight.detect.coordination._stored import EdgeParams, now, replace_tables
@@ -98,6 +104,7 @@ def find_campaigns(
     evidence_per_campaign: int = 30,
     random_state: int = 0,
     write: bool = True,
+    join: EdgeJoin = co_action_edges,
 ) -> CampaignResult:
     """Find candidate campaigns in the store and (by default) write them back to it.
 
@@ -108,7 +115,8 @@ def find_campaigns(
     ``campaigns_from_actions``. With ``write``, one transaction replaces the tables
     ``campaigns``, ``campaign_members``, ``campaign_evidence`` and each layer's scored
     edges (``edges_<behaviour>``, ``edges_combined``) with their ``edge_params`` rows, so
-    a failure part way leaves the previous run's tables.
+    a failure part way leaves the previous run's tables. ``join`` turns actions into edges
+    (``co_action_edges``; ``limelight.scale`` passes the same join run per shard on Ray).
     """
     from limelight.detect.coordination._behaviours import actions, get_behaviour
 
@@ -134,6 +142,7 @@ def find_campaigns(
         score_cap=score_cap,
         evidence_per_campaign=evidence_per_campaign,
         random_state=random_state,
+        join=join,
     )
     result.params["computed_at"] = stamp.isoformat()
     result.params["options"] = given
@@ -226,6 +235,7 @@ def campaigns_from_actions(
     score_cap: float = 30.0,
     evidence_per_campaign: int = 30,
     random_state: int = 0,
+    join: EdgeJoin = co_action_edges,
 ) -> CampaignResult:
     """Campaigns from each behaviour's actions table and window (seconds), without a store.
 
@@ -236,7 +246,7 @@ def campaigns_from_actions(
     the rest goes to ``campaigns_from_layers``.
     """
 
-    layers = build_layers(actions, min_weight=min_weight, alpha=alpha, combine=combine)
+    layers = build_layers(actions, min_weight=min_weight, alpha=alpha, combine=combine, join=join)
     result = campaigns_from_layers(
         layers,
         resolution=resolution,

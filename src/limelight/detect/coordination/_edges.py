@@ -26,6 +26,7 @@ one place that talks to the database file.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -35,7 +36,14 @@ import pyarrow.compute as pc
 
 from limelight.errors import InputError
 
-__all__ = ["ACTION_SCHEMA", "EDGE_SCHEMA", "MAX_EXAMPLE_ITEMS", "co_action_edges", "run_pure_sql"]
+__all__ = [
+    "ACTION_SCHEMA",
+    "EDGE_SCHEMA",
+    "MAX_EXAMPLE_ITEMS",
+    "EdgeJoin",
+    "co_action_edges",
+    "run_pure_sql",
+]
 
 #: What one action row holds; every behaviour produces exactly these columns.
 ACTION_SCHEMA = pa.schema(
@@ -59,6 +67,10 @@ EDGE_SCHEMA = pa.schema(
         ("n_items", pa.int64()),
     ]
 )
+
+#: What joins actions into edges: ``co_action_edges(actions, window, min_weight)`` here,
+#: the same join run per shard on a Ray cluster with ``limelight.scale``.
+EdgeJoin = Callable[[pa.Table, float, int], pa.Table]
 
 #: Example items kept per edge as evidence (the earliest-seen items the pair shared).
 MAX_EXAMPLE_ITEMS = 10
@@ -139,19 +151,21 @@ shared_items AS (
 ),
 agg AS (
     SELECT k >> 32 AS s, k & 4294967295 AS d, least(f.w, t.w) AS weight,
-           c.first_t, c.last_t, i.n_items, i.ex
+           c.first_t, c.last_t, i.n_items, i.ex, f.w AS source_posts, t.w AS target_posts
     FROM counted c JOIN from_source f USING (k) JOIN from_target t USING (k)
     JOIN shared_items i USING (k)
     WHERE least(f.w, t.w) >= $min_weight
 )
 SELECT sa.acc AS source, da.acc AS target, agg.weight, agg.first_t, agg.last_t,
-       agg.ex, agg.n_items
+       agg.ex, agg.n_items, agg.source_posts, agg.target_posts
 FROM agg JOIN accs sa ON sa.aid = agg.s JOIN accs da ON da.aid = agg.d
 ORDER BY agg.weight DESC, source, target
 """
 
 
-def co_action_edges(actions: pa.Table, window: float | timedelta, min_weight: int) -> pa.Table:
+def co_action_edges(
+    actions: pa.Table, window: float | timedelta, min_weight: int, *, directed: bool = False
+) -> pa.Table:
     """Pairs of accounts that acted on the same item within ``window`` seconds.
 
     ``actions`` has the columns of ``ACTION_SCHEMA`` (what ``actions()`` returns). Two
@@ -162,6 +176,11 @@ def co_action_edges(actions: pa.Table, window: float | timedelta, min_weight: in
     ``MAX_EXAMPLE_ITEMS`` example items (the earliest-seen ones) and the number of
     distinct items shared, heaviest pairs first.
     Actions of an account with itself never count.
+
+    With ``directed``, two more columns give the directed weights (``source_posts`` =
+    ``w(source -> target)``, ``target_posts`` = ``w(target -> source)``): shards of the
+    actions split by item can then be summed per pair (limelight.scale), since a post's
+    count lands in one shard while the smaller of two sums is not the sum of the smaller.
     """
     w_us = _window_us(window)
     if isinstance(min_weight, bool) or not isinstance(min_weight, int) or min_weight < 1:
@@ -194,7 +213,11 @@ def co_action_edges(actions: pa.Table, window: float | timedelta, min_weight: in
         names = conn.sql("SELECT item FROM items ORDER BY iid").to_arrow_table()
     finally:
         conn.close()
-    return _finish(raw, names.column("item").combine_chunks())
+    table = _finish(raw, names.column("item").combine_chunks())
+    if directed:
+        for name in ("source_posts", "target_posts"):
+            table = table.append_column(name, raw.column(name).cast(pa.int64()))
+    return table
 
 
 def _finish(raw: pa.Table, item_names: pa.Array) -> pa.Table:

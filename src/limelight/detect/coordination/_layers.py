@@ -15,10 +15,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from limelight.detect.coordination._edges import co_action_edges
+from limelight.detect.coordination._edges import EdgeJoin, co_action_edges
 from limelight.detect.coordination._significance import edge_significance
 
-__all__ = ["COMBINED", "Layer", "build_layers", "combined_actions"]
+__all__ = ["COMBINED", "EdgeJoin", "Layer", "build_layers", "combined_actions"]
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -107,11 +107,12 @@ def build_layers(
     min_weight: int,
     alpha: float,
     combine: bool,
+    join: EdgeJoin = co_action_edges,
 ) -> dict[str, Layer]:
     """Edges and significance per behaviour, plus the combined layer (widest window)."""
 
     def layer(acts: pa.Table, window: float, evidence: bool = True) -> Layer:
-        edges = co_action_edges(acts, window, min_weight)
+        edges = join(acts, window, min_weight)
         return Layer(acts, edge_significance(edges, acts, window, alpha=alpha), window, evidence)
 
     layers = {name: layer(acts, window) for name, (acts, window) in actions.items()}

@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from limelight.detect.coordination._behaviours import actions, get_behaviour, resolve_options
-from limelight.detect.coordination._edges import co_action_edges
+from limelight.detect.coordination._edges import EdgeJoin, co_action_edges
 from limelight.detect.coordination._stored import EdgeParams, now, replace_tables
 from limelight.store import Database
 
@@ -74,20 +74,23 @@ def edges(
     behaviour: str,
     window: float | None = None,
     min_weight: int | None = None,
+    *,
+    join: EdgeJoin = co_action_edges,
     **options: Any,
 ) -> EdgeResult:
     """Build a behaviour's actions from the store and join them into co-action edges.
 
     ``window`` (seconds) and ``min_weight`` default to the behaviour's documented
     defaults (``get_behaviour(name)``); ``options`` are the behaviour's own. A posts Arrow
-    table may stand in for the store.
+    table may stand in for the store. ``join`` turns the actions into edges
+    (``co_action_edges``; ``limelight.scale`` passes the same join run per shard on Ray).
     """
     spec = get_behaviour(behaviour)
     resolved = resolve_options(spec, options)
     w = spec.window if window is None else window
     k = spec.min_weight if min_weight is None else min_weight
     acts = actions(db, spec.name, window=w, **options)
-    table = co_action_edges(acts, w, k)
+    table = join(acts, w, k)
     return EdgeResult(table, spec.name, float(w), int(k), resolved, acts.num_rows)
 
 

@@ -1,0 +1,17 @@
+"""The same detectors on a Ray cluster, with the same results (``--engine ray``).
+
+Co-action edges are computed by cutting the actions into shards by their item (Parquet
+partitions), running the local engine's DuckDB window join on each shard as a Ray task,
+and summing the shards' directed weights per account pair; significance testing and
+Leiden clustering then run on the reduced graph with the local code. Account scores and
+content labels run as Ray Data batch maps over the local models. Ray itself is optional
+(``pip install 'limelight[ray]'``) and imported only when a job starts. docs/scale.md
+explains deployment, partitioning, memory and sizing.
+"""
+
+from __future__ import annotations
+
+from limelight.scale._engine import ENGINES, RayEngine, engine_from_settings
+from limelight.scale._ray import ScaleError, connect, import_ray
+
+__all__ = ["ENGINES", "RayEngine", "ScaleError", "connect", "engine_from_settings", "import_ray"]
