@@ -8,7 +8,9 @@
   evidence, and the share of each account's posts judged AI-written
   (``account_ai_shares``). Model card: docs/models/ai_text.md.
 - **Narratives** (``find_narratives``): posts grouped by meaning, near-duplicates collapsed
-  first, with top terms, representative posts, accounts and time span. docs/narratives.md.
+  first, with top terms, representative posts, accounts and time span, and a title
+  (``title_narratives``: written by the LLM when a client is given and its reply is
+  grounded, else the key terms). docs/narratives.md.
 
 ``run_content`` runs all three over a store (``limelight content``); ``train_persuasion``
 and ``train_ai_text`` rebuild the shipped heads (``limelight train content``). With an LLM
@@ -75,6 +77,14 @@ from limelight.detect.content._run import (
     analyse_posts,
     run_content,
 )
+from limelight.detect.content._titles import (
+    TITLE_TASK,
+    NarrativeTitle,
+    TitleAnswer,
+    check_title,
+    key_terms_title,
+    title_narratives,
+)
 from limelight.detect.content._train import (
     PersuasionSettings,
     macro_f1,
@@ -94,6 +104,7 @@ __all__ = [
     "RULE_STRENGTH",
     "TECHNIQUES",
     "TECHNIQUE_NAMES",
+    "TITLE_TASK",
     "AccountAiShare",
     "AiTextModel",
     "AiTextScore",
@@ -103,6 +114,7 @@ __all__ = [
     "LabelledTexts",
     "LinearHead",
     "NarrativeSettings",
+    "NarrativeTitle",
     "PersuasionModel",
     "PersuasionSettings",
     "PhraseMatch",
@@ -110,16 +122,19 @@ __all__ = [
     "TechniqueAnswer",
     "TechniqueHit",
     "TechniqueId",
+    "TitleAnswer",
     "TweetSet",
     "account_ai_shares",
     "analyse_posts",
     "build_features",
+    "check_title",
     "default_ai_text_path",
     "default_persuasion_path",
     "distill_persuasion",
     "find_ai_phrases",
     "find_narratives",
     "fragments",
+    "key_terms_title",
     "labels_matrix",
     "load_memes",
     "load_ptc",
@@ -127,6 +142,7 @@ __all__ = [
     "macro_f1",
     "micro_f1",
     "run_content",
+    "title_narratives",
     "train_ai_text",
     "train_persuasion",
 ]

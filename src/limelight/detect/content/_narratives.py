@@ -10,6 +10,9 @@
    terms (class-based TF-IDF, as BERTopic: a term's frequency in the narrative against its
    frequency over all narratives), the posts closest to its centroid, its accounts and its
    time span.
+5. Each narrative gets a title (``_titles``): written by the LLM when a client is passed
+   and its reply is short, plain and grounded in the terms and posts, else its first three
+   key terms; ``title_source`` says which.
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
+from limelight.detect.content._titles import title_narratives
 from limelight.embed import embed_texts
+
+if TYPE_CHECKING:
+    from limelight.llm import LLMClient
 
 __all__ = ["NARRATIVES_SCHEMA", "NARRATIVE_POSTS_SCHEMA", "NarrativeSettings", "find_narratives"]
 
@@ -155,6 +162,8 @@ _STOP = frozenset(
 NARRATIVES_SCHEMA = pa.schema(
     [
         ("narrative_id", pa.string()),
+        ("title", pa.string()),
+        ("title_source", pa.string()),
         ("posts", pa.int64()),
         ("families", pa.int64()),
         ("accounts", pa.int64()),
@@ -165,6 +174,7 @@ NARRATIVES_SCHEMA = pa.schema(
         ("first_at", pa.timestamp("us", tz="UTC")),
         ("last_at", pa.timestamp("us", tz="UTC")),
         ("cohesion", pa.float64()),
+        ("title_model", pa.string()),
     ]
 )
 NARRATIVE_POSTS_SCHEMA = pa.schema(
@@ -189,6 +199,7 @@ class NarrativeSettings:
     resolution: float = 0.5
     top_terms: int = 8
     representatives: int = 3
+    title_posts: int = 5
     random_state: int = 0
 
 
@@ -257,11 +268,14 @@ def find_narratives(
     *,
     embeddings: np.ndarray | None = None,
     settings: NarrativeSettings | None = None,
+    llm: LLMClient | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """Cluster posts into narratives; returns the ``narratives`` and ``narrative_posts`` tables.
 
     ``embeddings`` (one unit row per post) may be passed to reuse vectors; otherwise the
-    distinct normalised texts are embedded here.
+    distinct normalised texts are embedded here. With ``llm`` (a configured client) each
+    narrative is titled by the model where its reply passes the checks of ``_titles``;
+    without it, or where the reply fails, the title is made of the key terms.
     """
     import igraph
     import leidenalg
@@ -305,7 +319,7 @@ def find_narratives(
         )
         membership = np.asarray(part.membership, dtype=np.int64)
     community = membership[family]
-    return _describe(post_ids, texts, account_ids, created_at, family, community, fam_vec, s)
+    return _describe(post_ids, texts, account_ids, created_at, family, community, fam_vec, s, llm)
 
 
 def _describe(
@@ -317,6 +331,7 @@ def _describe(
     community: np.ndarray,
     fam_vec: np.ndarray,
     s: NarrativeSettings,
+    llm: LLMClient | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     sizes = np.bincount(community)
     kept = [c for c in np.argsort(-sizes, kind="stable") if sizes[c] >= s.min_posts]
@@ -332,6 +347,7 @@ def _describe(
     terms = _c_tf_idf(docs, s.top_terms)
     rows: list[dict[str, Any]] = []
     members: list[dict[str, Any]] = []
+    title_posts: list[list[str]] = []
     for rank, c in enumerate(kept):
         nid = f"narrative-{rank + 1:04d}"
         posts = np.flatnonzero(community == c)
@@ -343,9 +359,11 @@ def _describe(
         seen: set[int] = set()
         for i in np.argsort(-post_sim, kind="stable").tolist():
             fam = int(family[posts[i]])
-            if fam not in seen and len(reps) < s.representatives:
+            if fam not in seen and len(reps) < max(s.representatives, s.title_posts):
                 seen.add(fam)
                 reps.append(int(posts[i]))
+        title_posts.append([texts[i] for i in reps[: s.title_posts]])
+        reps = reps[: s.representatives]
         post_list: list[int] = posts.tolist()
         accounts = Counter(account_ids[i] for i in post_list)
         times = [t for t in (created_at[i] for i in post_list) if t is not None]
@@ -374,6 +392,11 @@ def _describe(
             }
             for p, sim in zip(post_list, post_sim.tolist(), strict=True)
         )
+    titles = title_narratives(
+        [r["top_terms"] for r in rows], title_posts, [r["narrative_id"] for r in rows], llm
+    )
+    for row, title in zip(rows, titles, strict=True):
+        row.update(title=title.title, title_source=title.source, title_model=title.model)
     return (
         pa.Table.from_pylist(rows, schema=NARRATIVES_SCHEMA),
         pa.Table.from_pylist(members, schema=NARRATIVE_POSTS_SCHEMA),
