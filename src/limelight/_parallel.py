@@ -26,11 +26,23 @@ import pyarrow as pa
 from limelight._batch import Batch
 from limelight.errors import LimelightError
 from limelight.sources import CsvReader, JsonReader, ReaderOptions, get_reader, readers
-from limelight.sources._columnar import csv_header, parse_csv_block
+from limelight.sources._columnar import ColumnarBlock, _is_utf8, csv_header, parse_csv_block
+from limelight.sources._columnar_json import parse_twarc2_block
 from limelight.sources._io import DECOMPRESS_ERRORS, CountingFile, Opened, decompress_error
 from limelight.sources._read import read_csv_units, read_json_units
 
-__all__ = ["ChunkResult", "ChunkTask", "cut_chunks", "parse_chunk", "parse_in_parallel"]
+__all__ = [
+    "COLUMNAR_JSON",
+    "ChunkResult",
+    "ChunkTask",
+    "cut_chunks",
+    "parse_chunk",
+    "parse_in_parallel",
+]
+
+#: JSON formats read column-wise (sources/_columnar_json.py); files in them are read in
+#: chunks even when small, so that the column-wise path is the one used.
+COLUMNAR_JSON: frozenset[str] = frozenset({"twarc2"})
 
 #: Bytes per chunk: large enough that pickling and scheduling cost little per record,
 #: small enough that a worker's records stay a few tens of MB.
@@ -122,25 +134,15 @@ def _last_record_end(data: bytes, csv: bool) -> int:
 def parse_chunk(task: ChunkTask, *, threads: bool = False) -> ChunkResult:
     """Parse one chunk: column-wise where the reader and the chunk allow, else with the
     readers and Batch of the sequential path (the same records either way)."""
-    if task.header is not None:
-        block = _parse_columnar(task, threads)
-        if block is not None:
-            return block
+    block = _parse_columnar(task, threads)
+    if block is not None:
+        return block
     payload = (task.header or b"") + task.data
     raw = CountingFile(io.BytesIO(payload))
     opened = Opened(Path(task.source), io.BufferedReader(raw, 1 << 20), raw, None, len(payload))
     reader = get_reader(task.reader)(task.options)
     if isinstance(reader, JsonReader):
-        others = (
-            []
-            if task.forced
-            else [
-                c(task.options)
-                for c in readers()
-                if issubclass(c, JsonReader) and c.name != task.reader
-            ]
-        )
-        records = read_json_units(reader, others, opened, task.source, task.encoding)
+        records = read_json_units(reader, _others(task), opened, task.source, task.encoding)
         offset = task.first_line - 1
     else:
         records = read_csv_units(reader, opened, task.source, task.encoding)  # type: ignore[arg-type]
@@ -158,6 +160,30 @@ def parse_chunk(task: ChunkTask, *, threads: bool = False) -> ChunkResult:
 
 def _parse_columnar(task: ChunkTask, threads: bool) -> ChunkResult | None:
     reader = get_reader(task.reader)(task.options)
+    block: ColumnarBlock | None = None
+    if isinstance(reader, JsonReader):
+        if task.header is not None or not _is_utf8(task.encoding):
+            return None
+        if reader.name not in COLUMNAR_JSON:
+            return None
+        block = parse_twarc2_block(
+            reader,
+            _others(task),
+            task.data,
+            first_line=task.first_line,
+            source=task.source,
+        )
+        if block is None:
+            return None
+        return ChunkResult(
+            block.posts,
+            block.accounts,
+            block.deletions,
+            block.rejects,
+            block.read,
+            block.duplicates,
+            block.account_snapshots,
+        )
     if not isinstance(reader, CsvReader) or task.header is None:
         return None
     header = csv_header(task.header, task.encoding)
@@ -184,6 +210,15 @@ def _parse_columnar(task: ChunkTask, threads: bool) -> ChunkResult | None:
         0,
         block.account_snapshots,
     )
+
+
+def _others(task: ChunkTask) -> list[JsonReader]:
+    """The readers the row path offers a JSON value the chosen reader does not match."""
+    if task.forced:
+        return []
+    return [
+        c(task.options) for c in readers() if issubclass(c, JsonReader) and c.name != task.reader
+    ]
 
 
 def _tasks(

@@ -25,7 +25,7 @@ import orjson
 import pyarrow as pa
 
 from limelight._batch import Batch
-from limelight._parallel import ChunkResult, parse_in_parallel
+from limelight._parallel import COLUMNAR_JSON, ChunkResult, parse_in_parallel
 from limelight.errors import InputError, LimelightError
 from limelight.sources import FileRead, ReaderOptions, get_reader, read_records, resolve_format
 from limelight.sources._io import CountingFile, Opened, open_source, read_head
@@ -350,7 +350,7 @@ def _chunk_plan(
         return None
     if get_reader(name).container == "csv":
         return name, (workers if big else 1)
-    if not big:
+    if not big and name not in COLUMNAR_JSON:
         return None
     head = read_head(path).lstrip()
     if head[:1] != b"{":
@@ -359,7 +359,7 @@ def _chunk_plan(
         orjson.loads(head.split(b"\n", 1)[0])
     except orjson.JSONDecodeError:
         return None
-    return name, workers
+    return name, (workers if big else 1)
 
 
 def _ingest_parallel(

@@ -71,6 +71,8 @@ class ColumnarBlock:
     rejects: pa.Table
     read: int
     account_snapshots: int
+    #: Rows dropped as repeats of a key already in the block (counted in ``read``).
+    duplicates: int = 0
 
 
 def csv_header(header_line: bytes, encoding: str = "utf-8") -> tuple[list[str], str] | None:

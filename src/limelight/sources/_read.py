@@ -7,7 +7,7 @@ batches what this yields into the store; tests and notebooks can use it directly
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from limelight.sources._io import (
     read_head,
 )
 
-__all__ = ["FileRead", "read_records", "resolve_format"]
+__all__ = ["FileRead", "read_records", "records_of_value", "resolve_format"]
 
 _MAX_RAW = 1 << 20  # keep at most 1 MiB of a rejected record's raw text
 
@@ -131,32 +131,48 @@ def read_json_units(
             continue
         values = unit.value if isinstance(unit.value, list) else [unit.value]
         for value in values:
-            chosen: Reader | None = reader if reader.matches(value) else None
-            if chosen is None:
-                chosen = next((o for o in others if o.matches(value)), None)
-            if chosen is None:
-                yield Reject(source, unit.line, _not_mine(value, name), _dump(value, unit), name)
-                continue
-            try:
-                records = list(chosen.parse(value))  # type: ignore[attr-defined]
-            except RecordError as exc:
-                yield Reject(source, unit.line, exc.message, _dump(value, unit), chosen.name)
-                continue
-            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-                yield Reject(
-                    source,
-                    unit.line,
-                    f"malformed {chosen.name} record: {type(exc).__name__}: {exc}",
-                    _dump(value, unit),
-                    chosen.name,
-                )
-                continue
-            line = unit.line
-            for rec in records:
-                if rec.source_file is None:
-                    rec.source_file = source
-                    rec.source_line = line
-                yield rec
+            yield from records_of_value(reader, others, value, unit.line, unit, source)
+
+
+def records_of_value(
+    reader: JsonReader,
+    others: Sequence[JsonReader],
+    value: Any,
+    line: int,
+    unit: Any,
+    source: str,
+) -> Iterator[Record | Reject]:
+    """The records of one JSON value read on ``line``: from ``reader`` if it matches, else
+    from the first of ``others`` that does; a Reject with the reason if none can read it.
+
+    ``unit`` is the JsonUnit (or the raw line as bytes) that a reject keeps as raw text.
+    """
+    name = reader.name
+    chosen: Reader | None = reader if reader.matches(value) else None
+    if chosen is None:
+        chosen = next((o for o in others if o.matches(value)), None)
+    if chosen is None:
+        yield Reject(source, line, _not_mine(value, name), _dump(value, unit), name)
+        return
+    try:
+        records = list(chosen.parse(value))  # type: ignore[attr-defined]
+    except RecordError as exc:
+        yield Reject(source, line, exc.message, _dump(value, unit), chosen.name)
+        return
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        yield Reject(
+            source,
+            line,
+            f"malformed {chosen.name} record: {type(exc).__name__}: {exc}",
+            _dump(value, unit),
+            chosen.name,
+        )
+        return
+    for rec in records:
+        if rec.source_file is None:
+            rec.source_file = source
+            rec.source_line = line
+        yield rec
 
 
 def read_csv_units(
@@ -213,6 +229,8 @@ def _not_mine(value: Any, name: str) -> str:
 
 
 def _dump(value: Any, unit: Any) -> str:
+    if isinstance(unit, bytes):
+        return _raw_text(unit)
     if unit.raw is not None and not isinstance(unit.value, list):
         return _raw_text(unit.raw)
     return orjson.dumps(value).decode()[:_MAX_RAW]
