@@ -97,14 +97,14 @@ def top_reasons(
     """
     n = contributions.shape[0]
     values = x[:, columns]
-    signed = np.where(toward_bot[:, None], contributions, -contributions)
-    signed[np.isnan(values)] = -np.inf
+    # ``work`` is a fresh array: the rounds below overwrite it in place.
+    work = np.where(toward_bot[:, None], contributions, -contributions)
+    work[np.isnan(values)] = -np.inf
     names = [FEATURE_NAMES[c] for c in columns] + ["declares_bot"]
-    kk = min(k, signed.shape[1])
+    kk = min(k, work.shape[1])
     # k rounds of argmax beat sorting every row: only the first few terms are wanted.
     top = np.empty((n, kk), dtype=np.int64)
     terms = np.empty((n, kk))
-    work = signed.copy()
     rows = np.arange(n)
     for r in range(kk):
         best = np.argmax(work, axis=1)
