@@ -65,7 +65,8 @@ def at(seconds: float) -> datetime:
 
 def generated_posts(seed: int = 0) -> list[Post]:
     """Crowds of 40 accounts reposting, replying, linking, tagging and mentioning, with
-    posts that carry several links, tags and mentions (so a post ties items together)."""
+    posts that carry several links, tags and mentions (so a post ties items together), and
+    one planted campaign."""
     rng = random.Random(seed)
     accounts = [f"acc{i:02d}" for i in range(40)]
     # A post's links come from one site (a story and its related pages), so the links tied
@@ -103,6 +104,11 @@ def generated_posts(seed: int = 0) -> list[Post]:
             mentions=rng.sample(["@a", "@b", "@c", "@d"], rng.randint(0, 2)),
             reply_to_post_id=f"o{rng.randint(0, 30)}" if rng.random() < 0.3 else None,
         )
+    # A planted campaign: six accounts that repost the same 30 posts within seconds.
+    for item in range(30):
+        start = 100_000.0 + item * 900.0
+        for c in range(6):
+            add(f"camp{c}", start + rng.uniform(0, 8), kind="repost", ref_post_id=f"c{item}")
     return posts
 
 

@@ -10,6 +10,7 @@ before and written after, by the driver.
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -44,7 +45,10 @@ def map_table(
     ray = engine.connect()
     import ray.data as ray_data
 
-    ctx = ray_data.DataContext.get_current()
+    with warnings.catch_warnings():
+        # Ray Data's own default context warns about one of its own deprecated defaults.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx = ray_data.DataContext.get_current()
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
