@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from limelight.cli._common import DbOption, console, handle_errors, print_json
+from limelight.cli._scale import AddressOption, EngineOption, chosen_engine
 from limelight.detect.accounts import (
     BOT_KINDS,
     AccountModel,
@@ -68,14 +69,20 @@ def accounts(
     ] = None,
     model: ModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    engine: EngineOption = None,
+    address: AddressOption = None,
 ) -> None:
     """Score every account in the store: bot score, sub-scores, reasons and cohorts."""
     if not db.exists():
         raise InputError(
             f"{db}: no such database; create it with `limelight ingest FILE --db {db}`"
         )
+    ray_engine = chosen_engine(engine, address)
     with Database(db) as store:
-        scores = AccountScorer(model_path=str(model) if model else None).score(store)
+        scorer = AccountScorer(model_path=str(model) if model else None)
+        scores = (
+            scorer.score(store) if ray_engine is None else ray_engine.account_scores(store, scorer)
+        )
         if scores.table.num_rows == 0:
             raise InputError(f"{db}: the store holds no accounts or posts; ingest data first")
         scores.write(store)

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from limelight.cli._common import DbOption, console, err_console, handle_errors
+from limelight.cli._scale import AddressOption, EngineOption, edge_join
 from limelight.errors import InputError
 from limelight.store import Database
 
@@ -49,6 +50,8 @@ def campaigns(
             "method=embedding; needs the embed extra; slow without a GPU).",
         ),
     ] = False,
+    engine: EngineOption = None,
+    address: AddressOption = None,
 ) -> None:
     """Find groups of accounts that act together far beyond chance, with the evidence.
 
@@ -67,6 +70,7 @@ def campaigns(
         raise InputError(
             f"{db}: no such database; create it with `limelight ingest FILE --db {db}`"
         )
+    join = edge_join(engine, address)
     with Database(db) as store:
         chosen = behaviour or None
         options = {}
@@ -85,6 +89,7 @@ def campaigns(
             alpha=alpha,
             min_accounts=min_accounts,
             random_state=seed,
+            join=join,
         )
     flagged = result.members.num_rows
     if out is None:

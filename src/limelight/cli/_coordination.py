@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from limelight.cli._common import DbOption, console, handle_errors
+from limelight.cli._scale import AddressOption, EngineOption, edge_join
 from limelight.detect.coordination import (
     BEHAVIOURS,
     EDGE_FORMATS,
@@ -112,6 +113,8 @@ def coordination(
             help=f"Write the edges to FILE ({', '.join(EDGE_FORMATS)}); else print a summary.",
         ),
     ] = None,
+    engine: EngineOption = None,
+    address: AddressOption = None,
 ) -> None:
     """Find pairs of accounts that repeatedly did the same thing within a time window."""
     spec = get_behaviour(behaviour)
@@ -131,8 +134,9 @@ def coordination(
         raise InputError(
             f"{db}: no such database; create it with `limelight ingest FILE --db {db}`"
         )
+    join = edge_join(engine, address)
     with Database(db) as store:
-        result = edges(store, spec.name, window=window, min_weight=min_weight, **options)
+        result = edges(store, spec.name, window=window, min_weight=min_weight, join=join, **options)
         table_name = save_edges(store, result)
     if out is not None:
         write_edges(result.table, out, description=_describe(result))
