@@ -14,8 +14,8 @@ Shapes read (extra columns are ignored), as ``limelight content`` writes them:
 - ``post_ai_text``: ``post_id`` and ``ai_score`` (or ``score``, ``ai_generated``,
   ``probability``).
 - ``narrative_posts`` (or ``post_narratives``): ``post_id``, ``narrative_id``;
-  ``narratives``: ``narrative_id`` and ``title`` (or ``label``, ``name``, else the first
-  three ``top_terms``).
+  ``narratives``: ``narrative_id`` and ``title`` (or ``label``, ``name``; where that is
+  missing or empty, the first three ``top_terms``).
 """
 
 from __future__ import annotations
@@ -90,13 +90,15 @@ def content_views(db: Database) -> ContentViews:
     )
     ncols = _columns(db, "narratives")
     name = _pick(ncols, "title", "label", "name")
-    title = f"n.{name}::VARCHAR" if name else None
-    if title is None and "top_terms" in ncols:
-        title = "array_to_string(n.top_terms[1:3], ' ')"
+    terms = "nullif(array_to_string(n.top_terms[1:3], ' '), '')" if "top_terms" in ncols else None
+    title = f"nullif(n.{name}::VARCHAR, '')" if name else None
+    if title and terms:  # a row without a title (an older store) is named by its terms
+        title = f"coalesce({title}, {terms})"
+    title = title or terms
     if members:
         named, join = "p.narrative_id::VARCHAR", ""
         if title and "narrative_id" in ncols:
-            named = f"coalesce(nullif({title}, ''), p.narrative_id::VARCHAR)"
+            named = f"coalesce({title}, p.narrative_id::VARCHAR)"
             join = "LEFT JOIN narratives n ON n.narrative_id = p.narrative_id"
         narratives = (
             f"SELECT p.post_id, p.narrative_id::VARCHAR AS narrative_id, {named} AS title "
