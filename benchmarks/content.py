@@ -155,6 +155,10 @@ def content_rows(
     persuasion_cls, ai_cls, how = _content_models()
     persuasion, ai_text = persuasion_cls(), ai_cls()
     vectors = embed_texts(items, batch_size=batch_size, device=device)
+    for name, model in (("techniques", persuasion), ("AI-text", ai_text)):
+        spec = getattr(getattr(model, "head", None), "spec", None)
+        if spec is not None and not getattr(spec, "embedding", True):
+            how += f"; the {name} head reads no embedding"
     rows += [
         ("techniques, given vectors", n, _best(lambda: persuasion.find(items, vectors), repeats)),
         ("techniques, end to end", n, _best(lambda: persuasion.find(items), repeats)),
