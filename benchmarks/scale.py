@@ -1,0 +1,179 @@
+"""The Ray engine against the local engine on the same generated input.
+
+Run ``python benchmarks/scale.py`` (default 1,000,000 posts; ``--posts 10000000`` for the
+issue's size on a machine with the memory for it). For each behaviour (``--behaviours
+co-repost,co-url``) the same actions (coordination benchmark's generator: heavy-tailed
+item popularity over a week, a planted group) are joined into co-action edges (window 60 s,
+min_weight 2) by
+
+* local: ``co_action_edges`` in one process (DuckDB uses the machine's cores);
+* ray-1, ray-2: ``RayEngine(num_cpus=K).join`` on a local Ray instance started with K CPUs
+  (two shards per CPU, the default), which partitions the actions into Parquet, joins each
+  shard and reduces the edges by pair.
+
+Each configuration runs in its own process. Wall time excludes starting Ray and its
+worker processes (a small join on the first 20,000 actions warms them up; a cold first job
+takes about 10 s more on two cores). "peak MB"
+is the largest sum, sampled every 0.2 s, of the resident memory of the process and all of
+its descendants (the Ray head processes and workers included); "driver MB" is the
+measuring process's own peak. Every Ray result is checked equal to the local one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "_work"
+WINDOW, MIN_WEIGHT = 60.0, 2
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and every process below it, in MB (from /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            parents[int(entry)] = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    total, stack = 0, [root]
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parents.items():
+        children.setdefault(ppid, []).append(pid)
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total / 2**20
+
+
+class PeakSampler:
+    """Samples the process tree's memory in a thread; ``peak`` is the largest sum seen."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _tree_rss_mb(os.getpid()))
+
+
+def _input(behaviour: str, n: int) -> Path:
+    return WORK / f"scale-{behaviour}-{n}.parquet"
+
+
+def worker(engine: str, behaviour: str, n: int) -> dict[str, float | int | str]:
+    """One measurement in this process: ``local`` or ``ray-K``."""
+    from limelight.detect.coordination import co_action_edges
+
+    actions = pq.read_table(_input(behaviour, n))
+    if engine == "local":
+        with PeakSampler() as mem:
+            start = time.perf_counter()
+            edges = co_action_edges(actions, WINDOW, MIN_WEIGHT)
+            seconds = time.perf_counter() - start
+        pq.write_table(edges, WORK / f"scale-local-{behaviour}-{n}.parquet")
+        same = "-"
+    else:
+        from limelight.scale import RayEngine
+
+        cpus = int(engine.split("-")[1])
+        ray_engine = RayEngine(num_cpus=cpus)
+        ray_engine.connect()
+        # Warm up: start the worker processes (and their imports) before the clock runs.
+        ray_engine.join(actions.slice(0, 20_000), WINDOW, MIN_WEIGHT)
+        with PeakSampler() as mem:
+            start = time.perf_counter()
+            edges = ray_engine.join(actions, WINDOW, MIN_WEIGHT)
+            seconds = time.perf_counter() - start
+        local = pq.read_table(WORK / f"scale-local-{behaviour}-{n}.parquet")
+        same = "yes" if edges.equals(local) else "NO"
+    from resource import RUSAGE_SELF, getrusage
+
+    return {
+        "seconds": seconds,
+        "edges": edges.num_rows,
+        "peak_mb": mem.peak,
+        "driver_mb": getrusage(RUSAGE_SELF).ru_maxrss / 1024,
+        "same": same,
+    }
+
+
+def _generate(behaviour: str, n: int) -> None:
+    sys.path.insert(0, str(HERE))
+    from coordination import generate  # the coordination benchmark's generator
+
+    pq.write_table(generate(n, behaviour), _input(behaviour, n))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=1_000_000, help="actions per behaviour")
+    parser.add_argument("--behaviours", default="co-repost", help="comma-separated")
+    parser.add_argument("--engines", default="local,ray-1,ray-2", help="local, ray-K")
+    parser.add_argument("--worker", nargs=3, metavar=("ENGINE", "BEHAVIOUR", "N"))
+    args = parser.parse_args()
+    if args.worker:
+        engine, behaviour, n = args.worker
+        print(json.dumps(worker(engine, behaviour, int(n))))
+        return
+    WORK.mkdir(exist_ok=True)
+    rows = []
+    for behaviour in args.behaviours.split(","):
+        if not _input(behaviour, args.posts).exists():
+            _generate(behaviour, args.posts)
+        for engine in args.engines.split(","):
+            out = subprocess.run(
+                [sys.executable, __file__, "--worker", engine, behaviour, str(args.posts)],
+                capture_output=True,
+                text=True,
+            )
+            if out.returncode != 0:
+                print(out.stderr[-2000:], file=sys.stderr)
+                raise SystemExit(f"{engine} failed on {behaviour}")
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            rows.append((behaviour, engine, result))
+            print(f"  done: {behaviour} {engine} {result['seconds']:.1f} s", file=sys.stderr)
+    base = {b: r["seconds"] for b, e, r in rows if e == "local"}
+    print(f"\nco-action edges, {args.posts:,} actions, window {WINDOW:g} s, min_weight 2")
+    head = ("behaviour", "engine", "wall s", "x local", "actions/s", "peak MB", "driver MB")
+    print("| " + " | ".join(head) + " | edges | equal |")
+    print("|" + "---|" * (len(head) + 2))
+    for behaviour, engine, r in rows:
+        ratio = r["seconds"] / base[behaviour] if behaviour in base else float("nan")
+        print(
+            f"| {behaviour} | {engine} | {r['seconds']:.1f} | {ratio:.2f} | "
+            f"{args.posts / r['seconds']:,.0f} | {r['peak_mb']:,.0f} | {r['driver_mb']:,.0f} | "
+            f"{r['edges']:,} | {r['same']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
