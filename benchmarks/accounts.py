@@ -136,6 +136,20 @@ def throughput(data_dir: Path, n_target: int = 100_000) -> list[Throughput]:
             lambda: {"score": lambda: scorer.score_table(table, model)},
         )
     ]
+    # The peer: the BotometerLite-style forest scoring the same accounts in memory
+    # (features and probabilities only: no reasons, sub-scores or cohorts).
+    bigrams = BigramModel.fit(reference_words(data_dir))
+    forest = RandomForestClassifier(n_estimators=100, random_state=0, n_jobs=2)
+    forest.fit(botometer_lite_features(base, bigrams), np.asarray(data.label))
+    out.append(
+        _timed(
+            "peer: BotometerLite-style forest, in memory",
+            table.num_rows,
+            lambda: {
+                "score": lambda: forest.predict_proba(botometer_lite_features(table, bigrams))
+            },
+        )
+    )
     accounts = table.select(ARROW_SCHEMAS["accounts"].names)
     with tempfile.TemporaryDirectory() as tmp:
         pq.write_table(accounts, Path(tmp) / "accounts.parquet")
@@ -227,23 +241,47 @@ def main() -> None:
         "--data", type=Path, default=Path(os.environ.get("LIMELIGHT_SHARED_DATA", "../shared/data"))
     )
     parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument(
+        "--part",
+        choices=("all", "throughput", "lodo"),
+        default="all",
+        help="run only the throughput or only the leave-one-dataset-out part",
+    )
     args = parser.parse_args()
+    if args.part != "lodo":
+        print_throughput(args.data, args.accounts)
+    if args.part != "throughput":
+        print_lodo(args.data)
+
+
+def print_throughput(data_dir: Path, n: int) -> None:
+    """Print the throughput table (with the load average when it started)."""
     load = os.getloadavg()
     print(f"throughput (load average {load[0]:.1f} on {os.cpu_count()} cores when it started)")
-    for r in throughput(args.data, args.accounts):
+    results = throughput(data_dir, n)
+    for r in results:
         stages = ", ".join(f"{k} {v:.2f} s" for k, v in r.stages.items())
         print(
             f"  {r.what:48s} {r.accounts:>8,} accounts  wall {r.wall_s:5.2f} s "
             f"{r.accounts / r.wall_s:>9,.0f}/s  cpu {r.cpu_s:5.2f} s "
             f"{r.accounts / r.cpu_s:>9,.0f}/s  [{stages}]"
         )
+    ours, peer = results[0], results[1]
+    print(
+        f"  in memory, limelight / peer accounts per second: wall "
+        f"{peer.wall_s / ours.wall_s:.2f}x, cpu {peer.cpu_s / ours.cpu_s:.2f}x"
+    )
+
+
+def print_lodo(data_dir: Path) -> None:
+    """Print the leave-one-dataset-out table against the BotometerLite-style baseline."""
     print("\nleave-one-dataset-out (held-out fold never seen in training)")
     header = (
         f"  {'held out':20s} {'accounts':>8s} {'bots':>6s} {'AUC':>6s} {'BotLite':>7s} "
         f"{'ratio':>6s} {'F1':>6s} {'BotLite':>7s} {'all-bot':>7s} {'flagged':>7s} {'BotLite':>7s}"
     )
     print(header)
-    for row in lodo_table(args.data):
+    for row in lodo_table(data_dir):
         print(
             f"  {row['fold']:20s} {row['accounts']:8d} {row['bots']:6d} {row['auc']:6.3f} "
             f"{row['auc_base']:7.3f} {row['auc'] / row['auc_base']:6.3f} {row['f1']:6.3f} "
