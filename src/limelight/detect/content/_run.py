@@ -8,7 +8,7 @@ carry no text of their own and are left out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -106,17 +106,20 @@ def analyse_posts(
     narratives: NarrativeSettings | None = None,
     min_posts: int = 5,
     min_share: float = 0.5,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
 ) -> ContentResult:
     """Techniques, AI-text scores (post and account) and narratives of the given posts.
 
     ``persuasion`` is the local head (default) or an LLM labeller; a post the LLM could not
-    label gets no technique rows (the count is in ``params["unlabelled"]``).
+    label gets no technique rows (the count is in ``params["unlabelled"]``). ``embed`` turns
+    the distinct texts into vectors (default ``embed_texts``; ``limelight.scale`` passes
+    the same model run on Ray workers).
     """
     persuasion = persuasion or PersuasionModel()
     ai_text = ai_text or AiTextModel()
     n = len(texts)
     distinct, inverse = np.unique(np.array(list(texts), dtype=object), return_inverse=True)
-    vectors = embed_texts([str(t) for t in distinct])[inverse] if n else None
+    vectors = (embed or embed_texts)([str(t) for t in distinct])[inverse] if n else None
     unlabelled = 0
     if isinstance(persuasion, LLMPersuasionLabeller):
         answers = persuasion.find(list(texts))
@@ -240,6 +243,7 @@ def run_content(
     narratives: NarrativeSettings | None = None,
     min_posts: int = 5,
     min_share: float = 0.5,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
 ) -> ContentResult:
     """Analyse the store's posts with text (the newest ``limit`` if given) and save the tables."""
     sql = (
@@ -261,6 +265,7 @@ def run_content(
         narratives=narratives,
         min_posts=min_posts,
         min_share=min_share,
+        embed=embed,
     )
     result.write(store)
     return result
