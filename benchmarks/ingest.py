@@ -183,14 +183,20 @@ def make_cnt_csv(path: Path, n_posts: int, seed: int = 7) -> None:
             )
 
 
-def run_isolated(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Run a command under a fresh Python wrapper so its peak RSS is measured alone."""
+def run_isolated(cmd: list[str], cwd: Path) -> tuple[float, float, float, str]:
+    """Run a command under a fresh Python wrapper so its peak RSS is measured alone.
+
+    Returns wall seconds, CPU seconds (the command and the worker processes it waited
+    for), peak RSS in MB and stdout. On a shared, loaded machine the CPU seconds say more
+    than the wall time about the work done.
+    """
     wrapper = (
         "import resource,subprocess,sys,time,json;"
         "t=time.perf_counter();p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
         "w=time.perf_counter()-t;"
-        "print(json.dumps({'rc':p.returncode,'wall':w,"
-        "'rss':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,'out':p.stdout,'err':p.stderr[-3000:]}))"
+        "u=resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "print(json.dumps({'rc':p.returncode,'wall':w,'cpu':u.ru_utime+u.ru_stime,"
+        "'rss':u.ru_maxrss,'out':p.stdout,'err':p.stderr[-3000:]}))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", wrapper, *cmd], cwd=cwd, capture_output=True, text=True
@@ -199,7 +205,7 @@ def run_isolated(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
     if res["rc"] != 0:
         sys.stderr.write(res["err"])
         raise SystemExit(f"command failed ({res['rc']}): {' '.join(cmd)}")
-    return res["wall"], res["rss"] / 1024, res["out"]
+    return res["wall"], res["cpu"], res["rss"] / 1024, res["out"]
 
 
 def main() -> None:
@@ -228,21 +234,23 @@ def main() -> None:
         db = WORK / f"bench_{label}.duckdb"
         for p in (db, db.with_name(db.name + ".wal")):
             p.unlink(missing_ok=True)
-        wall, rss, out = run_isolated(
+        wall, cpu, rss, out = run_isolated(
             [limelight, "ingest", str(src), "--db", str(db), "--json"], WORK
         )
         summary = orjson.loads(out)
         posts = summary["read"]
         assert summary["read"] == summary["stored"] + summary["duplicates"] + summary["rejected"]
-        rows.append((label, "limelight ingest", posts, wall, rss))
+        rows.append((label, "limelight ingest", posts, wall, cpu, rss))
         return posts / wall
 
     def bench_cnt(src: Path, fmt: str, label: str) -> float:
         db = WORK / f"bench_cnt_{label}.sqlite"
         db.unlink(missing_ok=True)
         assert cnt is not None
-        wall, rss, _ = run_isolated([cnt, str(db), "preprocess", "--format", fmt, str(src)], WORK)
-        rows.append((label, f"CNT preprocess ({fmt})", n, wall, rss))
+        wall, cpu, rss, _ = run_isolated(
+            [cnt, str(db), "preprocess", "--format", fmt, str(src)], WORK
+        )
+        rows.append((label, f"CNT preprocess ({fmt})", n, wall, cpu, rss))
         return n / wall
 
     ratios = {}
@@ -252,18 +260,22 @@ def main() -> None:
         ratios["cnt-csv"] = ll_csv / bench_cnt(csvf, "csv", "cnt-csv")
         ratios["twarc2-jsonl"] = ll_json / bench_cnt(jsonl, "twitter_json", "twarc2-jsonl")
     print()
-    print(f"ingest benchmark, {n:,} posts per input, {os.cpu_count()} cores")
+    load = os.getloadavg()[0]
+    print(f"ingest benchmark, {n:,} posts per input, {os.cpu_count()} cores, load {load:.1f}")
     print(
-        f"{'input':<14} {'tool':<34} {'records':>10} {'seconds':>8} {'posts/s':>10} {'peak MB':>8} {'vs CNT':>7}"
+        f"{'input':<14} {'tool':<34} {'records':>10} {'seconds':>8} {'CPU s':>7} "
+        f"{'posts/s':>10} {'peak MB':>8} {'vs CNT':>7}"
     )
-    for label, tool, posts, wall, rss in rows:
+    for label, tool, posts, wall, cpu, rss in rows:
         ratio = f"{ratios[label]:.1f}x" if tool == "limelight ingest" and label in ratios else ""
         print(
-            f"{label:<14} {tool:<34} {posts:>10,} {wall:>8.1f} {posts / wall:>10,.0f} {rss:>8.0f} {ratio:>7}"
+            f"{label:<14} {tool:<34} {posts:>10,} {wall:>8.1f} {cpu:>7.1f} "
+            f"{posts / wall:>10,.0f} {rss:>8.0f} {ratio:>7}"
         )
     print(
         "\nrecords for limelight = posts read (a twarc2 file also yields the referenced tweets "
-        "as posts of their own); posts/s = records / wall time, process start included."
+        "as posts of their own); posts/s = records / wall time, process start included; "
+        "CPU s = user + system seconds of the command and its workers."
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from limelight._batch import Batch
+from limelight._batch import Batch, dedupe_posts, merge_snapshots_table
 from limelight._parallel import COLUMNAR_JSON, ChunkResult, parse_in_parallel
 from limelight.errors import InputError, LimelightError
 from limelight.sources import FileRead, ReaderOptions, get_reader, read_records, resolve_format
@@ -429,12 +429,19 @@ def _flush_chunks(db: Database, waiting: list[ChunkResult], fs: FileSummary) -> 
         pa.concat_tables([getattr(r, t) for r in waiting])
         for t in ("posts", "accounts", "deletions", "rejects")
     ]
-    result = db.write_tables(*tables)
+    # Keys repeated across the chunks of a batch (a tweet referenced on many pages) are
+    # merged here as Batch merges them, so the store's transaction gets one row per key
+    # and takes its fast path (a plain anti-join insert, no window over the batch).
+    posts, repeats = dedupe_posts(tables[0])
+    result = db.write_tables(posts, merge_snapshots_table(tables[1]), tables[2], tables[3])
     fs.read += sum(r.read for r in waiting)
     fs.rejected += tables[3].num_rows
     fs.stored += result.posts_stored + result.deletions_stored
     fs.duplicates += (
-        result.posts_duplicate + result.deletions_duplicate + sum(r.duplicates for r in waiting)
+        result.posts_duplicate
+        + result.deletions_duplicate
+        + repeats
+        + sum(r.duplicates for r in waiting)
     )
     fs.accounts += sum(r.account_snapshots for r in waiting)
     waiting.clear()

@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from limelight._batch import dedupe_posts, merge_snapshots_table
 from limelight.normalize import normalize_hashtag, normalize_url, tweet_text
 from limelight.records import Account, Deletion, Post, Reject
 from limelight.sources._base import JsonReader
@@ -755,92 +756,3 @@ def _map_users(
         "seen_at": seen_at,
     }
     return columns, slow
-
-
-# -- what Batch does, on tables --------------------------------------------------------------
-
-_LISTS = ("urls", "hashtags", "mentions", "media")
-
-
-def dedupe_posts(posts: pa.Table) -> tuple[pa.Table, int]:
-    """The first row of each (platform, post_id), with the entity lists of the later rows
-    added to it as ``Batch`` adds them; and the number of rows dropped."""
-    n = posts.num_rows
-    if n < 2:
-        return posts, 0
-    ordered = posts.append_column("_ord", pa.array(np.arange(n, dtype=np.int64)))
-    firsts = ordered.group_by(["platform", "post_id"], use_threads=False).aggregate(
-        [("_ord", "min")]
-    )
-    if firsts.num_rows == n:
-        return posts, 0
-    first = np.sort(_np(firsts.column("_ord_min")).astype(np.int64))
-    is_first = np.zeros(n, dtype=bool)
-    is_first[first] = True
-    dup_rows = np.flatnonzero(~is_first)
-    has_lists = np.zeros(n, dtype=bool)
-    for name in _LISTS:
-        has_lists |= _bool(pc.greater(pc.list_value_length(posts.column(name)), 0))
-    kept = posts.take(pa.array(first, pa.int64()))
-    extra = dup_rows[has_lists[dup_rows]]
-    if len(extra):
-        kept = _merge_lists(posts, kept, first, extra)
-    return kept, len(dup_rows)
-
-
-def _merge_lists(
-    posts: pa.Table, kept: pa.Table, first: npt.NDArray[np.int64], extra: npt.NDArray[np.int64]
-) -> pa.Table:
-    keys = list(
-        zip(posts.column("platform").to_pylist(), posts.column("post_id").to_pylist(), strict=True)
-    )
-    position = {keys[int(i)]: j for j, i in enumerate(first)}
-    columns = {name: kept.column(name).to_pylist() for name in _LISTS}
-    source = {name: posts.column(name).to_pylist() for name in _LISTS}
-    for i in extra.tolist():
-        j = position[keys[i]]
-        for name in _LISTS:
-            have = columns[name][j]
-            for item in source[name][i]:
-                if item not in have:
-                    have.append(item)
-    for name in _LISTS:
-        idx = kept.schema.get_field_index(name)
-        kept = kept.set_column(idx, name, pa.array(columns[name], kept.schema.field(name).type))
-    return kept
-
-
-def merge_snapshots_table(accounts: pa.Table) -> pa.Table:
-    """One row per account, merged as ``Batch`` merges snapshots: per field, the non-null
-    value of the newest snapshot (by seen_at, the later one on equal times)."""
-    n = accounts.num_rows
-    if n < 2:
-        return accounts
-    epoch = pa.scalar(0, pa.int64()).cast(_TS)
-    seen = pc.fill_null(accounts.column("seen_at"), epoch)
-    keyed = accounts.append_column("_seen", seen).append_column(
-        "_ord", pa.array(np.arange(n, dtype=np.int64))
-    )
-    keyed = keyed.take(
-        pc.sort_indices(keyed, sort_keys=[("_seen", "ascending"), ("_ord", "ascending")])
-    )
-    keys = ["platform", "account_id"]
-    filled = [
-        c for c in accounts.column_names if c not in keys and accounts.column(c).null_count != n
-    ]
-    merged = keyed.group_by(keys, use_threads=False).aggregate(
-        [(c, "last") for c in filled] + [("_ord", "min")]
-    )
-    if merged.num_rows == n:
-        return accounts
-    merged = merged.take(pc.sort_indices(merged, sort_keys=[("_ord_min", "ascending")]))
-    m = merged.num_rows
-    return pa.Table.from_arrays(
-        [
-            merged.column(f"{f.name}_last").cast(f.type)
-            if f.name in filled
-            else (merged.column(f.name) if f.name in keys else pa.nulls(m, f.type))
-            for f in accounts.schema
-        ],
-        schema=accounts.schema,
-    )

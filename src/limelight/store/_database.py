@@ -27,6 +27,7 @@ from limelight.store._schema import ARROW_SCHEMAS, DDL, SCHEMA_VERSION, TABLE_KE
 __all__ = ["CANONICAL_TABLES", "BatchResult", "Database", "is_interrupt", "records_to_table"]
 
 CANONICAL_TABLES: tuple[str, ...] = ("posts", "accounts", "deletions", "rejects")
+_ENTITY_LISTS = ("urls", "hashtags", "mentions", "media")
 
 
 @dataclass(slots=True)
@@ -147,10 +148,15 @@ class Database:
         result = BatchResult()
         with self._transaction():
             if posts.num_rows:
-                result.posts_stored = self._insert_new("posts", posts)
+                # With one row per key, only rows whose key was stored before this batch
+                # can add entities, and only if they have any: find those before the
+                # insert, so the merge touches a handful of rows, not the whole batch.
+                unique = _unique_keys(posts, TABLE_KEYS["posts"])
+                merge = self._stored_with_entities(posts) if unique else posts
+                result.posts_stored = self._insert_new("posts", posts, unique=unique)
                 result.posts_duplicate = posts.num_rows - result.posts_stored
-                if result.posts_duplicate:
-                    self._merge_entities(posts)
+                if result.posts_duplicate and merge.num_rows:
+                    self._merge_entities(merge)
             if deletions.num_rows:
                 result.deletions_stored = self._insert_new("deletions", deletions)
                 result.deletions_duplicate = deletions.num_rows - result.deletions_stored
@@ -187,12 +193,38 @@ class Database:
         with suppress(duckdb.Error):
             self._conn.unregister(name)
 
-    def _insert_new(self, table: str, batch: pa.Table) -> int:
-        """Insert the rows of ``batch`` whose key the table lacks; the first of a key wins."""
+    def _stored_with_entities(self, posts: pa.Table) -> pa.Table:
+        """The rows of ``posts`` that have entities and whose key the store already holds."""
+        listed = None
+        for name in _ENTITY_LISTS:
+            has = pc.greater(pc.fill_null(pc.list_value_length(posts.column(name)), 0), 0)
+            listed = has if listed is None else pc.or_(listed, has)
+        candidates = posts.filter(listed)
+        if not candidates.num_rows:
+            return candidates
+        keyed = candidates.append_column(
+            "_i", pa.array(range(candidates.num_rows), pa.int64())
+        ).select(["platform", "post_id", "_i"])
+        self._conn.register("_candidates", keyed)
+        try:
+            found = self._conn.execute(
+                "SELECT _i FROM _candidates c SEMI JOIN posts t USING (platform, post_id) "
+                "ORDER BY _i"
+            ).fetchall()
+        finally:
+            self._unregister("_candidates")
+        return candidates.take(pa.array([r[0] for r in found], pa.int64()))
+
+    def _insert_new(self, table: str, batch: pa.Table, *, unique: bool | None = None) -> int:
+        """Insert the rows of ``batch`` whose key the table lacks; the first of a key wins.
+
+        ``unique`` says whether no two rows share a key, when the caller knows."""
         keys = TABLE_KEYS[table]
         cols = ", ".join(batch.schema.names)
         part = ", ".join(keys)
-        if _unique_keys(batch, keys):
+        if unique is None:
+            unique = _unique_keys(batch, keys)
+        if unique:
             sql = f"""
                 INSERT INTO {table} ({cols})
                 SELECT {cols} FROM _batch b ANTI JOIN {table} t USING ({part})
