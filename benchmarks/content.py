@@ -17,7 +17,7 @@ prints posts per second for
   OpenAI SDK, ``LLMClient`` cold and cached, as ``benchmarks/llm.py`` measures them
   (``--llm-calls 0`` skips this part).
 
-Each figure is the best of ``--repeats`` passes after a warm-up. On a GPU machine::
+Each figure is the best of ``--repeats`` passes, after a warm-up on 32 posts. On a GPU machine::
 
     python benchmarks/content.py --device cuda --model-path DIR --data DIR --llm-calls 0
 
@@ -97,7 +97,6 @@ def _corpus(data: Path, n: int) -> list[str]:
 
 
 def _best(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up: model load, kernels, caches
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -144,6 +143,9 @@ def content_rows(
             items, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True
         )
 
+    warm = items[:32]  # load the models and warm the kernels before any timing
+    peer.encode(warm, batch_size=batch_size)
+    embed_texts(warm, batch_size=batch_size, device=device)
     rows: list[Row] = [
         ("embed: sentence-transformers (peer)", n, _best(peer_encode, repeats)),
         (
@@ -155,6 +157,8 @@ def content_rows(
     persuasion_cls, ai_cls, how = _content_models()
     persuasion, ai_text = persuasion_cls(), ai_cls()
     vectors = embed_texts(items, batch_size=batch_size, device=device)
+    persuasion.find(warm)
+    ai_text.score(warm)
     for name, model in (("techniques", persuasion), ("AI-text", ai_text)):
         spec = getattr(getattr(model, "head", None), "spec", None)
         if spec is not None and not getattr(spec, "embedding", True):
