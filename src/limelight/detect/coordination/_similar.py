@@ -1,33 +1,66 @@
-"""Near-duplicate text clusters for the co-similar-text behaviour (MinHash LSH).
+"""Near-duplicate text clusters for the co-similar-text behaviour (MinHash LSH, set-based).
 
 Copy-pasta campaigns change a word or two between accounts, so exact co-text misses them.
 Each distinct normalized text becomes a set of word shingles; MinHash signatures and
-locality-sensitive hashing (datasketch's ``MinHashLSH``) propose pairs of texts whose
-Jaccard similarity is probably above the threshold; each proposal is then checked with
-the *exact* Jaccard similarity of the two shingle sets, so LSH only saves work and never
-invents a match. Texts joined by checked pairs form a cluster (connected components, so
-A~B and B~C put A and C together); the cluster's item is its lexicographically smallest
-text, which names the cluster and shows an analyst what was shared.
+locality-sensitive hashing (LSH) propose pairs of texts whose Jaccard similarity is
+probably above the threshold; each proposal is then checked with the *exact* Jaccard
+similarity of the two shingle sets, so LSH only saves work and never invents a match.
+Texts joined by checked pairs form a cluster (connected components, so A~B and B~C put A
+and C together); the cluster's item is its lexicographically smallest text, which names
+the cluster and shows an analyst what was shared.
 
 The defaults follow coordination-network-toolkit's co_similar_tweet: word sets (shingles
 of one word) and Jaccard >= 0.8 (its ``--similarity_threshold`` default). Texts with fewer
 than ``min_tokens`` words are left out, as the toolkit's ``--min_document_size_similarity``
 does: short texts ("thank you!") are near-duplicates of each other by chance.
 
-Work is per distinct text, not per post, and runs in Python (datasketch hashes each text's
-shingles with numpy); a few hundred thousand distinct texts take well under a minute.
+How it scales: nothing runs per text in Python. Exact copies are collapsed first (the work
+is per distinct text). DuckDB splits the texts into words, builds the shingles and hashes
+each one to 64 bits; numpy computes the MinHash signatures over all shingles in blocks
+(``num_perm`` multiply-add-shift hash functions, the minimum per text with
+``minimum.reduceat``); the signature is cut into bands and texts that agree on a whole
+band are candidates (sorting each band's keys, not a Python index); the exact Jaccard of
+every candidate pair is one join in DuckDB; the clusters are connected components by
+label propagation in numpy. At a million generated posts (about half a million distinct
+texts) this takes seconds where a per-text Python index took more than a quarter of an
+hour (docs/coordination.md, "Speed").
+
+Bands and rows: ``b`` bands of ``r`` rows (``b * r <= num_perm``) are chosen to minimise
+the weighted area of wrongly proposed (below the threshold) and wrongly missed (above it)
+similarities, the criterion datasketch's ``MinHashLSH`` uses, but with a false miss
+weighted 0.9 and a false proposal 0.1: a proposal costs one exact check, a miss loses a
+match. At the default 0.8 and 128 permutations that is 14 bands of 9 rows (a pair at
+Jaccard 0.8 is proposed with probability 0.87, at 0.9 with 0.999).
+
+A band shared by very many texts (a mass of variants of one template) would make a
+quadratic number of pairs; within a band bucket each text is paired with the next
+``_NEIGHBOURS`` texts only (in a fixed order), which keeps a cluster of true
+near-duplicates connected while its pairs grow linearly.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import re
+from collections.abc import Iterable, Iterator
 
+import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["near_duplicate_items", "shingles"]
+__all__ = ["lsh_bands", "near_duplicate_items", "shingles"]
 
 _WORD = re.compile(r"\w+")
+# Python's \w (letters, digits, underscore) in RE2's terms, so SQL and Python agree.
+_WORD_SQL = r"[\pL\pN_]+"
+# Pairs per text within one band bucket (see the module docstring).
+_NEIGHBOURS = 32
+# Shingle rows per block of the exact check (x 64): bounds its memory.
+_BLOCK = 1 << 17
+# Weights of a missed and of a wrongly proposed similarity when choosing the bands.
+_MISS, _PROPOSE = 0.9, 0.1
 
 
 def shingles(text: str, size: int) -> tuple[int, frozenset[str]]:
@@ -40,8 +73,185 @@ def shingles(text: str, size: int) -> tuple[int, frozenset[str]]:
     )
 
 
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b)
+@functools.lru_cache(maxsize=64)
+def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """The (bands, rows) that best separate similarities below and above ``threshold``.
+
+    Minimises ``0.1 * P(proposed | s < t) + 0.9 * P(missed | s >= t)`` integrated over the
+    similarity ``s`` (the module docstring says why misses weigh more).
+    """
+    grid = np.linspace(0.0, 1.0, 1001)
+    below = grid < threshold
+    best: tuple[float, int, int] = (math.inf, 1, num_perm)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            p = 1.0 - (1.0 - grid**r) ** b
+            cost = _PROPOSE * np.trapezoid(np.where(below, p, 0.0), grid)
+            cost += _MISS * np.trapezoid(np.where(below, 0.0, 1.0 - p), grid)
+            if cost < best[0]:
+                best = (float(cost), b, r)
+    return best[1], best[2]
+
+
+def _shingle_hashes(
+    distinct: pa.Array, shingle_size: int, min_tokens: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Text numbers and 64-bit shingle hashes, sorted by text then hash, one row per shingle.
+
+    Only texts with at least ``min_tokens`` words take part. A text of ``shingle_size``
+    words or fewer is one shingle (its words joined), as ``shingles`` does.
+    """
+    k = int(shingle_size)
+    if k == 1:
+        grams = "list_distinct(w)"
+    else:
+        grams = (
+            f"CASE WHEN len(w) <= {k} THEN [array_to_string(w, ' ')] ELSE list_distinct("
+            f"list_transform(range(len(w) - {k - 1}), i -> array_to_string(w[i + 1:i + {k}], ' '))"
+            ") END"
+        )
+    conn = duckdb.connect()
+    try:
+        conn.execute("SET preserve_insertion_order = false")
+        n = len(distinct)
+        conn.register("_texts", pa.table({"tid": np.arange(n, dtype=np.int32), "text": distinct}))
+        rows = conn.sql(
+            f"""
+            WITH t AS (
+                SELECT tid, regexp_extract_all(text, '{_WORD_SQL}') AS w
+                FROM _texts)
+            SELECT tid, hash(unnest({grams})) AS h FROM t
+            WHERE len(w) >= {max(int(min_tokens), 1)} AND len(w) > 0
+            ORDER BY tid, h
+            """
+        ).to_arrow_table()
+    finally:
+        conn.close()
+    return (
+        rows.column("tid").to_numpy().astype(np.int64),
+        rows.column("h").to_numpy().astype(np.uint64),
+    )
+
+
+def _band_keys(
+    tid: np.ndarray,
+    sid: np.ndarray,
+    uniq: np.ndarray,
+    num_perm: int,
+    seed: int,
+    bands: tuple[int, int],
+) -> Iterator[np.ndarray]:
+    """Per band, one 64-bit key per text (texts in ``tid`` order): its ``rows`` MinHashes mixed.
+
+    Hash function ``i`` is ``(a_i * x + b_i) mod 2^64 >> 32`` with ``a_i`` odd, a
+    multiply-add-shift family, universal from 64-bit keys to 32-bit values; it is applied
+    to each distinct shingle once (``uniq``, indexed by ``sid``), and the minimum per text
+    is a ``minimum.reduceat`` over the text's rows. Bands are made one at a time, so memory
+    stays a few arrays as long as the shingle table whatever ``num_perm`` is.
+    """
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2**63, num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 2**63, num_perm, dtype=np.uint64)
+    starts = np.flatnonzero(np.r_[True, tid[1:] != tid[:-1]])
+    shift, mult = np.uint64(32), np.uint64(0x9E3779B97F4A7C15)
+    n_bands, rows = bands
+    for band in range(n_bands):
+        key = np.zeros(starts.size, dtype=np.uint64)
+        for col in range(band * rows, (band + 1) * rows):
+            values = (uniq * a[col] + b[col]) >> shift
+            key ^= np.minimum.reduceat(values[sid], starts)
+            key *= mult
+            key ^= key >> np.uint64(29)
+        yield key
+
+
+def _band_pairs(keys: Iterable[np.ndarray], n: int) -> np.ndarray:
+    """Candidate pairs (positions < ``n``, first < second) that share any band's key."""
+    found = []
+    for key in keys:
+        order = np.argsort(key, kind="stable")
+        k = key[order]
+        same = k[1:] == k[:-1]
+        if not same.any():
+            continue
+        # Only texts in buckets of two or more can pair.
+        in_bucket = np.r_[same, False] | np.r_[False, same]
+        members = order[in_bucket]
+        mk = k[in_bucket]
+        for d in range(1, _NEIGHBOURS + 1):
+            if d >= members.size:
+                break
+            hit = np.flatnonzero(mk[d:] == mk[:-d])
+            if not hit.size:
+                break
+            found.append(np.stack([members[hit], members[hit + d]], axis=1))
+    if not found:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.sort(np.concatenate(found), axis=1).astype(np.int64)
+    code = np.unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
+    return np.stack([code // n, code % n], axis=1)
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The concatenated index ranges ``starts[i] .. starts[i] + lengths[i] - 1``."""
+    total = int(lengths.sum())
+    ends = np.cumsum(lengths)
+    out: np.ndarray = np.arange(total, dtype=np.int64)
+    out += np.repeat(starts - (ends - lengths), lengths)
+    return out
+
+
+def _verified(
+    tid: np.ndarray, sid: np.ndarray, texts: np.ndarray, pairs: np.ndarray, threshold: float
+) -> np.ndarray:
+    """The candidate pairs (text numbers) whose exact Jaccard similarity is >= threshold.
+
+    Shingles become dense numbers; for a block of pairs both texts' shingles are keyed by
+    (pair, shingle) and sorted, and a key seen twice is a shingle the two texts share
+    (each text's shingles are distinct), so the intersection is a count of repeats.
+    """
+    n_sh = np.int64(int(sid.max()) + 1 if sid.size else 1)
+    starts = np.flatnonzero(np.r_[True, tid[1:] != tid[:-1]])
+    sizes = np.diff(np.r_[starts, tid.size])  # row i of the signatures = texts[i]
+    size_a, size_b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
+    keep = np.zeros(len(pairs), dtype=bool)
+    # Blocks of pairs with about _BLOCK * 64 shingle rows between them.
+    work = np.cumsum(size_a + size_b)
+    lo = 0
+    while lo < len(pairs):
+        hi = int(np.searchsorted(work, work[lo] + _BLOCK * 64, side="left"))
+        hi = min(max(hi, lo + 1), len(pairs))
+        block = np.arange(hi - lo, dtype=np.int64)
+        pa_, pb_ = pairs[lo:hi, 0], pairs[lo:hi, 1]
+        la, lb = size_a[lo:hi], size_b[lo:hi]
+        keys = np.concatenate(
+            [
+                np.repeat(block, la) * n_sh + sid[_ranges(starts[pa_], la)],
+                np.repeat(block, lb) * n_sh + sid[_ranges(starts[pb_], lb)],
+            ]
+        )
+        keys.sort()
+        repeated = keys[1:][keys[1:] == keys[:-1]] // n_sh
+        shared = np.bincount(repeated, minlength=hi - lo)
+        keep[lo:hi] = shared / (la + lb - shared) >= threshold
+        lo = hi
+    return np.stack([texts[pairs[keep, 0]], texts[pairs[keep, 1]]], axis=1).astype(np.int64)
+
+
+def _components(n: int, links: np.ndarray) -> np.ndarray:
+    """Each node's component label (the smallest node number in it), by label propagation."""
+    label = np.arange(n, dtype=np.int64)
+    if not links.size:
+        return label
+    a, b = links[:, 0], links[:, 1]
+    while True:
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        label = label[label]  # pointer jumping: follow labels to their own labels
+        if np.array_equal(label, before):
+            return label
 
 
 def near_duplicate_items(
@@ -57,49 +267,36 @@ def near_duplicate_items(
 
     ``texts`` are already normalized (one per action); equal texts get the same item and
     so do texts chained by exact Jaccard similarity >= ``threshold`` among the pairs that
-    LSH proposes. ``random_state`` seeds the MinHash permutations: a different seed can
+    LSH proposes. ``random_state`` seeds the MinHash hash functions: a different seed can
     change which borderline pairs LSH proposes, never the similarity of a proposed pair.
     """
-    # Imported here: datasketch pulls in scipy, seconds of start-up every other path skips.
-    from datasketch import MinHash, MinHashLSH
-
     distinct = pc.unique(texts).drop_null()
-    values: list[str] = distinct.to_pylist()
-    sets: list[frozenset[str] | None] = []
-    for text in values:
-        n_words, grams = shingles(text, shingle_size)
-        sets.append(grams if n_words >= min_tokens and grams else None)
-    kept = [i for i, s in enumerate(sets) if s is not None]
-    parent = list(range(len(values)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    if len(kept) > 1:
-        signatures = MinHash.bulk(
-            ([g.encode("utf-8") for g in sets[i]] for i in kept),  # type: ignore[union-attr]
-            num_perm=num_perm,
-            seed=random_state,
-        )
-        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-        with lsh.insertion_session() as session:
-            for i, signature in zip(kept, signatures, strict=True):
-                session.insert(i, signature, check_duplication=False)
-        for i, signature in zip(kept, signatures, strict=True):
-            for j in lsh.query(signature):
-                if j > i and _jaccard(sets[i], sets[j]) >= threshold:  # type: ignore[arg-type]
-                    ri, rj = find(i), find(j)
-                    if ri != rj:
-                        parent[max(ri, rj)] = min(ri, rj)
-    # Sorting once makes the smallest member of each cluster the first one seen.
-    representative: dict[int, str] = {}
-    for i in sorted(kept, key=values.__getitem__):
-        representative.setdefault(find(i), values[i])
-    items = pa.array(
-        [representative[find(i)] if sets[i] is not None else None for i in range(len(values))],
-        type=pa.string(),
+    if isinstance(distinct, pa.ChunkedArray):
+        distinct = distinct.combine_chunks()
+    n = len(distinct)
+    tid, h = _shingle_hashes(distinct, max(int(shingle_size), 1), min_tokens)
+    kept = np.zeros(n, dtype=bool)
+    kept[tid] = True
+    label = np.arange(n, dtype=np.int64)
+    if kept.sum() > 1:
+        num_perm = max(int(num_perm), 1)
+        uniq, sid = np.unique(h, return_inverse=True)
+        sid = sid.astype(np.int64).ravel()
+        del h
+        texts_with = np.unique(tid)  # row i of every band's keys is text texts_with[i]
+        bands = lsh_bands(float(threshold), num_perm)
+        keys = _band_keys(tid, sid, uniq, num_perm, int(random_state), bands)
+        pairs = _band_pairs(keys, texts_with.size)
+        if pairs.size:
+            label = _components(n, _verified(tid, sid, texts_with, pairs, float(threshold)))
+    # The cluster's item is its smallest text: rank texts, take the lowest rank per label.
+    rank = np.empty(n, dtype=np.int64)
+    rank[pc.sort_indices(distinct).to_numpy()] = np.arange(n)
+    best = np.full(n, n, dtype=np.int64)
+    np.minimum.at(best, label, rank)
+    order = pc.sort_indices(distinct).to_numpy()
+    representative = order[np.minimum(best[label], n - 1)]
+    items = pc.if_else(
+        pa.array(kept), distinct.take(pa.array(representative)), pa.nulls(n, pa.string())
     )
     return pc.take(items, pc.index_in(texts, value_set=distinct))
