@@ -107,7 +107,8 @@ def _shingle_hashes(
     else:
         grams = (
             f"CASE WHEN len(w) <= {k} THEN [array_to_string(w, ' ')] ELSE list_distinct("
-            f"list_transform(range(len(w) - {k - 1}), i -> array_to_string(w[i + 1:i + {k}], ' '))"
+            f"list_transform(range(len(w) - {k - 1}), "
+            f"lambda i: array_to_string(w[i + 1:i + {k}], ' '))"
             ") END"
         )
     conn = duckdb.connect()

@@ -1,0 +1,120 @@
+"""co-similar-text's MinHash clustering against the exact answer, on real IRA tweets.
+
+The exact answer is every pair of distinct texts whose word sets have Jaccard similarity
+at or above the threshold, found here by brute force (a sparse word-by-text product), so
+both sides of the LSH trade-off are checked: no cluster joins texts that no chain of
+truly similar pairs joins (LSH never invents a match), and nearly every truly similar
+pair ends up in one cluster (LSH misses few).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import scipy.sparse as sp  # installed with datasketch, a core dependency
+
+from limelight.detect.coordination._similar import lsh_bands, near_duplicate_items, shingles
+from tests.detect.coordination._data import ira_csvs
+
+
+def _ira_texts(data_dir: Path, n: int) -> list[str]:
+    """Distinct IRA tweet texts of five or more words, normalized as co-similar-text does."""
+    seen: set[str] = set()
+    for path in ira_csvs(data_dir):
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                text = re.sub(r"https?://\S+", "", row["content"].lower())
+                text = " ".join(re.sub(r"@\S*", "", text).split())
+                if shingles(text, 1)[0] >= 5:
+                    seen.add(text)
+    texts = sorted(seen)
+    random.Random(7).shuffle(texts)
+    return texts[:n]
+
+
+def _exact_pairs(texts: list[str], threshold: float) -> list[tuple[int, int]]:
+    vocab: dict[str, int] = {}
+    rows, cols = [], []
+    for i, text in enumerate(texts):
+        for word in shingles(text, 1)[1]:
+            rows.append(i)
+            cols.append(vocab.setdefault(word, len(vocab)))
+    x = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(texts), len(vocab)))
+    shared = (x @ x.T).tocoo()
+    size = np.asarray(x.sum(axis=1)).ravel()
+    upper = shared.row < shared.col
+    a, b, k = shared.row[upper], shared.col[upper], shared.data[upper]
+    keep = k / (size[a] + size[b] - k) >= threshold
+    return list(zip(a[keep].tolist(), b[keep].tolist(), strict=True))
+
+
+def _components(n: int, pairs: list[tuple[int, int]]) -> list[int]:
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    return [find(i) for i in range(n)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("threshold", [0.8, 0.5])
+def test_clusters_match_the_exact_answer_on_real_tweets(data_dir: Path, threshold: float) -> None:
+    texts = _ira_texts(data_dir, 6000)
+    truth = _exact_pairs(texts, threshold)
+    assert len(truth) >= 20  # the sample holds copy-pasta; the check below has pairs to find
+    items = near_duplicate_items(pa.array(texts), threshold=threshold).to_pylist()
+    component = _components(len(texts), truth)
+    # Never invented: texts that share an item are joined by a chain of true pairs.
+    by_item: dict[str, set[int]] = {}
+    for i, item in enumerate(items):
+        by_item.setdefault(item, set()).add(component[i])
+    assert all(len(parts) == 1 for parts in by_item.values())
+    # Rarely missed: nearly every truly similar pair shares an item.
+    found = sum(items[a] == items[b] for a, b in truth)
+    assert found / len(truth) >= 0.95
+    # An item names its cluster by the cluster's smallest text.
+    for item in by_item:
+        members = [t for t, it in zip(texts, items, strict=True) if it == item]
+        assert item == min(members)
+
+
+def test_short_texts_and_nulls_get_no_item() -> None:
+    base = "the vote was moved to next week by the council"
+    texts = pa.array([base, None, "too short", base.replace("next", "this"), base])
+    items = near_duplicate_items(texts, threshold=0.8).to_pylist()
+    assert items[1] is None and items[2] is None
+    assert items[0] == items[4] == items[3] == min(base, base.replace("next", "this"))
+
+
+def test_shingles_of_two_words_separate_reordered_texts() -> None:
+    a = "one two three four five six seven eight"
+    b = "eight seven six five four three two one"  # the same words, reversed
+    words = near_duplicate_items(pa.array([a, b]), threshold=0.9).to_pylist()
+    pairs = near_duplicate_items(pa.array([a, b]), threshold=0.9, shingle_size=2).to_pylist()
+    assert words[0] == words[1]
+    assert pairs[0] != pairs[1]
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.8, 0.9])
+def test_bands_favour_finding_pairs_at_the_threshold(threshold: float) -> None:
+    bands, rows = lsh_bands(threshold, 128)
+    assert bands * rows <= 128
+
+    def proposed(s: float) -> float:
+        return 1.0 - (1.0 - s**rows) ** bands
+
+    assert proposed(threshold) >= 0.75
+    assert proposed(min(threshold + 0.1, 1.0)) >= 0.97
+    assert proposed(threshold / 3) <= 0.05
