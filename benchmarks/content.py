@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.machinery
+import json
 import os
 import sys
 import time
@@ -112,6 +113,12 @@ def _save_half(model_path: Path, out: Path) -> None:
     model = SentenceTransformer(str(model_path), device="cpu")
     model.half()
     model.save(str(out), safe_serialization=True)
+    config = out / "config.json"  # the weights are float16; load them back as float32
+    settings = json.loads(config.read_text(encoding="utf-8"))
+    for key in ("dtype", "torch_dtype"):
+        if key in settings:
+            settings[key] = "float32"
+    config.write_text(json.dumps(settings, indent=2), encoding="utf-8")
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"wrote {out} ({size / 2**20:.1f} MiB)")
 
