@@ -241,6 +241,7 @@ def main() -> None:
         posts = summary["read"]
         assert summary["read"] == summary["stored"] + summary["duplicates"] + summary["rejected"]
         rows.append((label, "limelight ingest", posts, wall, cpu, rss))
+        print(f"  {label}: limelight {posts / wall:,.0f} posts/s, {cpu:.1f} CPU s", flush=True)
         return posts / wall
 
     def bench_cnt(src: Path, fmt: str, label: str) -> float:
@@ -251,6 +252,7 @@ def main() -> None:
             [cnt, str(db), "preprocess", "--format", fmt, str(src)], WORK
         )
         rows.append((label, f"CNT preprocess ({fmt})", n, wall, cpu, rss))
+        print(f"  {label}: CNT {n / wall:,.0f} posts/s, {cpu:.1f} CPU s", flush=True)
         return n / wall
 
     ratios = {}

@@ -393,3 +393,112 @@ def test_random_pages_read_the_same(
 ) -> None:
     path = _write(tmp_path / "r.jsonl", pages, raw=dict(sorted(garbage.items())))
     _both([path], tmp_path, force=True)
+
+
+# -- twarc2 flatten lines --------------------------------------------------------------------
+
+
+def test_real_flat_file_reads_the_same(tmp_path: Path, data_dir: Path) -> None:
+    src = data_dir / "twarc2-v2-json" / "flat.jsonl"
+    summary, tables, used = _both([src], tmp_path)
+    assert used == 1 and summary["files"][0]["format"] == "twarc2-flat"
+    assert summary["read"] == 186 and len(tables["accounts"]) > 100
+
+
+def _flat_tweet(tid: str, **extra: Any) -> dict[str, Any]:
+    return {**_tweet(tid), "__twarc": {"retrieved_at": "2021-04-09T00:00:00+00:00"}, **extra}
+
+
+def test_flat_edge_cases_read_the_same(tmp_path: Path) -> None:
+    alice = _user("10", created_at="2010-01-01T00:00:00.000Z", description="first")
+    lines = [
+        _flat_tweet(
+            "1",
+            author=alice,
+            in_reply_to_user=_user("11"),
+            referenced_tweets=[
+                {**_tweet("100", by="12"), "type": "retweeted", "author": _user("12")},
+                {"type": "replied_to", "id": "101"},
+            ],
+            entities={
+                "mentions": [
+                    {**_user("12"), "start": 3},
+                    {"id": "13", "username": "nameless"},
+                    {**_user("10", description="later, ignored"), "start": 9},
+                ]
+            },
+        ),
+        _flat_tweet(
+            "2",
+            author=_user("10", description="second line"),
+            referenced_tweets=[
+                {**_tweet("100", by="12", text="again"), "type": "quoted"},
+                {**_tweet("102", by="14"), "type": "replied_to", "in_reply_to_user": _user("15")},
+            ],
+        ),
+        _flat_tweet("3", entities={"mentions": [{"username": "User10"}]}, author=alice),
+        {**_user("20"), "__twarc": {"retrieved_at": "2021-04-09T00:00:00Z"}},
+        _page([_tweet("4")], users=[_user("10")]),
+        {"id_str": "5", "id": 5, "text": "v1", "user": {"id_str": "10"}},
+        _flat_tweet("6", created_at="never"),
+        {"id": "7", "text": "no author, no metadata"},
+    ]
+    path = _write(tmp_path / "flat.jsonl", lines, raw={2: b"{broken"})
+    summary, tables, used = _both([path], tmp_path)
+    assert used == 1 and summary["files"][0]["format"] == "twarc2-flat"
+    posts = {r[1]: r for r in tables["posts"]}
+    assert posts["1"][6] == "repost" and posts["1"][8] == "12"
+    assert posts["100"][4] == "tweet 100"  # the first line's copy wins
+    accounts = {r[1]: r for r in tables["accounts"]}
+    assert {"10", "11", "12", "15", "20"} <= set(accounts) and "13" not in accounts
+    assert summary["rejected"] >= 2
+
+
+_flat_users = st.one_of(st.none(), _users)
+
+
+def _flat_line(tweet: dict[str, Any], author: Any, refs: list[dict[str, Any]], at: str) -> Any:
+    line = {**tweet, "__twarc": {"retrieved_at": at}}
+    if author is not None:
+        line["author"] = author
+    if refs:
+        line["referenced_tweets"] = refs
+    return line
+
+
+_refs = st.lists(
+    st.one_of(
+        st.builds(
+            lambda t, typ, a: {**t, "type": typ, **({"author": a} if a else {})},
+            _tweets,
+            st.sampled_from(["retweeted", "quoted", "replied_to"]),
+            _flat_users,
+        ),
+        st.fixed_dictionaries({"type": st.just("quoted"), "id": _ids}),
+    ),
+    max_size=2,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(
+        st.builds(
+            _flat_line,
+            _tweets,
+            _flat_users,
+            _refs,
+            st.sampled_from(["2021-04-09T00:00:00+00:00", "2021-03-01T00:00:00Z"]),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    garbage=st.dictionaries(st.integers(1, 6), st.sampled_from([b"{oops", b"", b"[1]"])),
+)
+def test_random_flat_lines_read_the_same(
+    tmp_path: Path, lines: list[dict[str, Any]], garbage: dict[int, bytes]
+) -> None:
+    path = _write(tmp_path / "f.jsonl", lines, raw=dict(sorted(garbage.items())))
+    _both([path], tmp_path, force=True, fmt="twarc2-flat")

@@ -42,7 +42,7 @@ __all__ = [
 
 #: JSON formats read column-wise (sources/_columnar_json.py); files in them are read in
 #: chunks even when small, so that the column-wise path is the one used.
-COLUMNAR_JSON: frozenset[str] = frozenset({"twarc2"})
+COLUMNAR_JSON: frozenset[str] = frozenset({"twarc2", "twarc2-flat"})
 
 #: Bytes per chunk: large enough that pickling and scheduling cost little per record,
 #: small enough that a worker's records stay a few tens of MB.

@@ -51,7 +51,7 @@ from limelight.sources.twitter_v2 import api_time
 from limelight.store import records_to_table
 from limelight.store._schema import ARROW_SCHEMAS
 
-__all__ = ["PAGE_SCHEMA", "parse_twarc2_block"]
+__all__ = ["FLAT_SCHEMA", "PAGE_SCHEMA", "parse_twarc2_block"]
 
 _S = pa.string()
 _I = pa.int64()
@@ -144,6 +144,38 @@ PAGE_SCHEMA = pa.schema(
     ]
 )
 
+
+def _with(struct: pa.StructType, **changes: pa.DataType) -> pa.StructType:
+    """A struct type with some fields' types replaced and others added."""
+    fields = [pa.field(f.name, changes.pop(f.name, f.type)) for f in struct]
+    return pa.struct(fields + [pa.field(k, v) for k, v in changes.items()])
+
+
+_FLAT_ENTITIES = _with(_ENTITIES, mentions=pa.list_(_USER))
+_FLAT_TWEET = _with(
+    _TWEET,
+    entities=_FLAT_ENTITIES,
+    note_tweet=pa.struct([("text", _S), ("entities", _FLAT_ENTITIES)]),
+    author=_USER,
+    in_reply_to_user=_USER,
+)
+_FLAT_REF = _with(_FLAT_TWEET, type=_S)
+#: The fields of a ``twarc2 flatten`` line the store keeps: the tweet, its referenced
+#: tweets and the users expanded inline; ``data`` and the v1.1 keys only to tell such lines
+#: apart (the row path reads them).
+FLAT_SCHEMA = pa.schema(
+    [
+        *((f.name, f.type) for f in _with(_FLAT_TWEET, referenced_tweets=pa.list_(_FLAT_REF))),
+        ("__twarc", pa.struct([("retrieved_at", _S)])),
+        ("data", pa.list_(pa.struct([("id", _S)]))),
+        ("id_str", _S),
+        ("full_text", _S),
+        ("user", pa.struct([("id_str", _S)])),
+        ("retweeted_status", pa.struct([("id_str", _S)])),
+    ]
+)
+
+
 # Lines holding these take the row path: null reads like an absent key in Arrow, and
 # Arrow's parser takes NaN and Infinity where orjson refuses them.
 _ROW_ONLY = (b"null", b"NaN", b"Infinity")
@@ -176,8 +208,10 @@ def parse_twarc2_block(
     slow: list[int] = []
     tables: list[pa.Table] = []
     parsed: list[int] = []
+    flat = reader.name == "twarc2-flat"
+    schema = FLAT_SCHEMA if flat else PAGE_SCHEMA
     if lines.plain():
-        _parse_lines(lines, list(range(len(lines))), tables, parsed, slow)
+        _parse_lines(lines, list(range(len(lines))), schema, tables, parsed, slow)
     else:
         for i in range(len(lines)):
             s = lines[i].strip()
@@ -187,13 +221,14 @@ def parse_twarc2_block(
                 fast.append(i)
             else:
                 slow.append(i)
-        _parse_lines(lines, fast, tables, parsed, slow)
+        _parse_lines(lines, fast, schema, tables, parsed, slow)
     posts = [ARROW_SCHEMAS["posts"].empty_table()]
     accounts = [ARROW_SCHEMAS["accounts"].empty_table()]
     if parsed:
         pages = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
         line_no = np.asarray(parsed, dtype=np.int64) + first_line
-        mapped = _map_pages(pages, line_no, reader.platform, source)
+        mapper = _map_flat if flat else _map_pages
+        mapped = mapper(pages, line_no, reader.platform, source)
         keep = ~mapped.slow_rows
         slow.extend(np.asarray(parsed, dtype=np.int64)[mapped.slow_rows].tolist())
         ok_lines = pa.array(line_no[keep], pa.int64())
@@ -303,7 +338,12 @@ def _plain_bytes(s: bytes) -> bool:
 
 
 def _parse_lines(
-    lines: _Lines, idx: list[int], tables: list[pa.Table], parsed: list[int], slow: list[int]
+    lines: _Lines,
+    idx: list[int],
+    schema: pa.Schema,
+    tables: list[pa.Table],
+    parsed: list[int],
+    slow: list[int],
 ) -> None:
     """Parse the lines ``idx`` with Arrow; a failing group is halved until its bad lines
     stand alone, and those go to ``slow``."""
@@ -315,7 +355,7 @@ def _parse_lines(
             io.BytesIO(payload),
             read_options=pj.ReadOptions(use_threads=False, block_size=len(payload) + 64),
             parse_options=pj.ParseOptions(
-                explicit_schema=PAGE_SCHEMA, unexpected_field_behavior="ignore"
+                explicit_schema=schema, unexpected_field_behavior="ignore"
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
@@ -328,8 +368,8 @@ def _parse_lines(
         slow.append(idx[0])
         return
     half = len(idx) // 2
-    _parse_lines(lines, idx[:half], tables, parsed, slow)
-    _parse_lines(lines, idx[half:], tables, parsed, slow)
+    _parse_lines(lines, idx[:half], schema, tables, parsed, slow)
+    _parse_lines(lines, idx[half:], schema, tables, parsed, slow)
 
 
 def _row_line(
@@ -523,6 +563,109 @@ def _map_pages(
     return _Mapped(
         store_table("posts", posts, n), store_table("accounts", accounts, len(users)), slow
     )
+
+
+def _map_flat(
+    lines: pa.Table, line_no: npt.NDArray[np.int64], platform: str, source: str
+) -> _Mapped:
+    """Map parsed ``twarc2 flatten`` lines (one tweet each) to posts and accounts tables,
+    as ``Twarc2FlatReader.parse``; mark the lines the row path must read instead."""
+    rows = lines.num_rows
+    slow = np.zeros(rows, dtype=bool)
+    main = pa.StructArray.from_arrays(
+        [c.combine_chunks() for c in lines.columns], names=lines.column_names
+    )
+
+    # A flattened tweet (user lines, pages, v1.1 tweets and the rest are the row path's).
+    def valid(name: str) -> npt.NDArray[np.bool_]:
+        return _bool(pc.is_valid(_field(main, name)))
+
+    slow |= ~valid("text") | ~valid("id")
+    slow |= ~(
+        valid("author_id") | valid("edit_history_tweet_ids") | valid("author") | valid("__twarc")
+    )
+    for name in ("data", "id_str", "full_text", "user", "retweeted_status"):
+        slow |= valid(name)
+    seen_at, seen_bad = _times(_field(_field(main, "__twarc"), "retrieved_at"))
+    slow |= seen_bad
+
+    # Referenced tweets with text are posts of their own, after the tweet.
+    refs, r_row = _flat(_field(main, "referenced_tweets"))
+    full = _bool(pc.is_valid(_field(refs, "text")))
+    refs, r_row = refs.filter(pa.array(full)), r_row[full]
+    slow[r_row[~_bool(pc.is_valid(_field(refs, "id")))]] = True
+    authors: dict[tuple[int, str], str | None] = {}
+    for r, t, a in zip(
+        r_row.tolist(),
+        _field(refs, "id").to_pylist(),
+        _field(refs, "author_id").to_pylist(),
+        strict=True,
+    ):
+        authors[(r, t)] = a
+    m_row = np.arange(rows, dtype=np.int64)
+    main_cols, main_slow = _map_tweets(main, m_row, authors, platform)
+    ref_cols, ref_slow = _map_tweets(refs, r_row, authors, platform)
+    slow[main_slow] = True
+    slow[r_row[ref_slow]] = True
+    posts = pa.concat_tables(
+        [
+            store_table("posts", main_cols, rows),
+            store_table("posts", ref_cols, len(refs)),
+        ]
+    )
+    t_row = np.concatenate([m_row, r_row])
+    order = np.argsort(t_row, kind="stable")
+    posts = posts.take(pa.array(order, pa.int64()))
+    t_row = t_row[order]
+    n = posts.num_rows
+    posts = posts.set_column(
+        posts.schema.get_field_index("source_file"),
+        "source_file",
+        pa.repeat(pa.scalar(source, _S), n),
+    ).set_column(
+        posts.schema.get_field_index("source_line"),
+        "source_line",
+        pa.array(line_no[t_row], pa.int64()),
+    )
+
+    # Users expanded inline, first seen first: per tweet (the tweet, then each referenced
+    # one) its author, its reply target, then the mentions given as whole user objects.
+    users: list[pa.Array] = []
+    keys: list[npt.NDArray[np.int64]] = []
+    tweet_sets = ((main, m_row, np.zeros(rows, np.int64)), (refs, r_row, np.arange(len(refs)) + 1))
+    for tweets, t_rows, t_seq in tweet_sets:
+        for sub, name in enumerate(("author", "in_reply_to_user")):
+            user = _field(tweets, name)
+            has = _bool(pc.is_valid(_field(user, "id")))
+            users.append(user.filter(pa.array(has)))
+            keys.append(np.stack([t_rows[has], t_seq[has], np.full(has.sum(), sub)], axis=1))
+        mentions, parent = _flat(_field(_field(tweets, "entities"), "mentions"))
+        has = _bool(pc.is_valid(_field(mentions, "id"))) & _bool(
+            pc.is_valid(_field(mentions, "name"))
+        )
+        users.append(mentions.filter(pa.array(has)))
+        keys.append(
+            np.stack([t_rows[parent[has]], t_seq[parent[has]], 2 + np.flatnonzero(has)], axis=1)
+        )
+    user_array = pa.concat_arrays([u.cast(_USER) for u in users])
+    key = np.concatenate(keys)
+    order = np.lexsort((key[:, 2], key[:, 1], key[:, 0]))
+    user_array = user_array.take(pa.array(order, pa.int64()))
+    u_row = key[order, 0]
+    # First of each id on a line wins (setdefault).
+    seen: set[tuple[int, str]] = set()
+    first = np.zeros(len(u_row), dtype=bool)
+    for j, k in enumerate(zip(u_row.tolist(), _field(user_array, "id").to_pylist(), strict=True)):
+        if k not in seen:
+            seen.add(k)
+            first[j] = True
+    user_array = user_array.filter(pa.array(first))
+    u_row = u_row[first]
+    accounts, a_slow = _map_users(user_array, seen_at.take(pa.array(u_row, pa.int64())), platform)
+    slow[u_row[a_slow]] = True
+    accounts["source_file"] = pa.repeat(pa.scalar(source, _S), len(user_array))
+    accounts["source_line"] = pa.array(line_no[u_row], pa.int64())
+    return _Mapped(posts, store_table("accounts", accounts, len(user_array)), slow)
 
 
 def _map_tweets(
