@@ -118,3 +118,18 @@ def test_bands_favour_finding_pairs_at_the_threshold(threshold: float) -> None:
     assert proposed(threshold) >= 0.75
     assert proposed(min(threshold + 0.1, 1.0)) >= 0.97
     assert proposed(threshold / 3) <= 0.05
+
+
+def test_with_times_only_texts_posted_close_together_are_compared() -> None:
+    a = "the vote was moved to next week by the council again"
+    b = a.replace("next", "this")
+    c = a.replace("council", "mayor")
+    texts = pa.array([a, b, c])
+    hour = 3_600_000_000
+    at = pa.array([0, 30_000_000, 5 * hour], pa.int64())  # c five hours later
+    timed = near_duplicate_items(texts, threshold=0.8, at_us=at, window=60).to_pylist()
+    assert timed[0] == timed[1] != timed[2]
+    # Without times (or an infinite window) every pair is compared.
+    assert len(set(near_duplicate_items(texts, threshold=0.8).to_pylist())) == 1
+    endless = near_duplicate_items(texts, threshold=0.8, at_us=at, window=float("inf"))
+    assert len(set(endless.to_pylist())) == 1

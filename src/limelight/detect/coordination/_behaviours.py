@@ -210,8 +210,9 @@ def actions(
     store's posts columns (those the behaviour needs). Options are the behaviour's own
     (see ``get_behaviour(name).options``); the result has ``ACTION_SCHEMA`` and feeds
     ``co_action_edges``. Rows come in no particular order. ``window`` (seconds; default
-    the behaviour's) matters only to co-similar-text with ``method="embedding"``, which
-    links two paraphrases only when they were posted within it of each other.
+    the behaviour's) matters only to co-similar-text, which compares two texts only when
+    they were posted close in time (within it for the embedding method; in the same or
+    neighbouring window-wide time cells for MinHash).
     """
     spec = get_behaviour(behaviour)
     opts = resolve_options(spec, options)
@@ -247,6 +248,8 @@ def actions(
                 min_tokens=int(opts["min_tokens"]),
                 num_perm=max(int(opts["num_perm"]), 16),
                 random_state=int(opts["random_state"]),
+                at_us=rows.column("at_us"),
+                window=spec.window if window is None else float(window),
             )
         rows = rows.set_column(rows.column_names.index("item"), "item", items)
         rows = rows.filter(pc.is_valid(rows.column("item")))

@@ -255,6 +255,42 @@ def _components(n: int, links: np.ndarray) -> np.ndarray:
             return label
 
 
+def _time_cells(
+    index: np.ndarray, at_us: np.ndarray, window_us: int, texts_with: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (position in ``texts_with``, time cell) for the texts' posting times.
+
+    Time is cut into cells one window wide; a post in cell ``c`` puts its text in cells
+    ``c`` and ``c + 1``, so two posts share a cell exactly when their cells are equal or
+    neighbours: always when they are within one window of each other, never when they
+    are more than two windows apart.
+    """
+    ok = (index >= 0) & ~np.isnan(at_us) if at_us.dtype.kind == "f" else index >= 0
+    index, at = index[ok], at_us[ok].astype(np.int64)
+    pos = np.searchsorted(texts_with, index)
+    has = pos < texts_with.size
+    has[has] = texts_with[pos[has]] == index[has]
+    pos, at = pos[has], at[has]
+    cell = np.floor_divide(at, max(window_us, 1))
+    cell -= cell.min(initial=0) if cell.size else 0
+    span = np.int64(int(cell.max(initial=0)) + 2)
+    code = np.unique(np.concatenate([pos * span + cell, pos * span + cell + 1]))
+    return code // span, code % span
+
+
+def _cell_keys(
+    keys: Iterable[np.ndarray], pos: np.ndarray, cell: np.ndarray
+) -> Iterator[np.ndarray]:
+    """Each band's text keys spread over the texts' time cells (one key per row)."""
+    mult = np.uint64(0x9E3779B97F4A7C15)
+    salt = cell.astype(np.uint64) * mult
+    for key in keys:
+        row = key[pos] ^ salt
+        row *= mult
+        row ^= row >> np.uint64(31)
+        yield row
+
+
 def near_duplicate_items(
     texts: pa.ChunkedArray | pa.Array,
     *,
@@ -263,6 +299,8 @@ def near_duplicate_items(
     min_tokens: int = 5,
     num_perm: int = 128,
     random_state: int = 1,
+    at_us: pa.ChunkedArray | pa.Array | None = None,
+    window: float | None = None,
 ) -> pa.Array:
     """The near-duplicate cluster item of each text (null where a text is too short).
 
@@ -270,11 +308,19 @@ def near_duplicate_items(
     so do texts chained by exact Jaccard similarity >= ``threshold`` among the pairs that
     LSH proposes. ``random_state`` seeds the MinHash hash functions: a different seed can
     change which borderline pairs LSH proposes, never the similarity of a proposed pair.
+
+    With ``at_us`` (each text's time in epoch microseconds) and a finite ``window``
+    (seconds), two texts are compared only when they were posted close in time (in the
+    same or neighbouring window-wide time cells: always within one window, never more
+    than two windows apart), as the embedding method does: co-action edges need the
+    posts within the window anyway, the chains of similar texts cannot walk across a
+    day of posts on one topic, and at millions of posts the proposals stay few.
     """
     distinct = pc.unique(texts).drop_null()
     if isinstance(distinct, pa.ChunkedArray):
         distinct = distinct.combine_chunks()
     n = len(distinct)
+    index = pc.index_in(texts, value_set=distinct)
     tid, h = _shingle_hashes(distinct, max(int(shingle_size), 1), min_tokens)
     kept = np.zeros(n, dtype=bool)
     kept[tid] = True
@@ -287,17 +333,27 @@ def near_duplicate_items(
         texts_with = np.unique(tid)  # row i of every band's keys is text texts_with[i]
         bands = lsh_bands(float(threshold), num_perm)
         keys = _band_keys(tid, sid, uniq, num_perm, int(random_state), bands)
-        pairs = _band_pairs(keys, texts_with.size)
+        if at_us is not None and window is not None and math.isfinite(window):
+            idx = pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+            times = pc.fill_null(pc.cast(at_us, pa.int64()), 0).to_numpy(zero_copy_only=False)
+            pos, cell = _time_cells(idx, times, round(window * 1_000_000), texts_with)
+            row_pairs = _band_pairs(_cell_keys(keys, pos, cell), pos.size)
+            pairs = np.sort(pos[row_pairs], axis=1)
+            pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+            code = np.unique(pairs[:, 0] * np.int64(texts_with.size) + pairs[:, 1])
+            pairs = np.stack([code // texts_with.size, code % texts_with.size], axis=1)
+        else:
+            pairs = _band_pairs(keys, texts_with.size)
         if pairs.size:
             label = _components(n, _verified(tid, sid, texts_with, pairs, float(threshold)))
     # The cluster's item is its smallest text: rank texts, take the lowest rank per label.
+    order = pc.sort_indices(distinct).to_numpy()
     rank = np.empty(n, dtype=np.int64)
-    rank[pc.sort_indices(distinct).to_numpy()] = np.arange(n)
+    rank[order] = np.arange(n)
     best = np.full(n, n, dtype=np.int64)
     np.minimum.at(best, label, rank)
-    order = pc.sort_indices(distinct).to_numpy()
     representative = order[np.minimum(best[label], n - 1)]
     items = pc.if_else(
         pa.array(kept), distinct.take(pa.array(representative)), pa.nulls(n, pa.string())
     )
-    return pc.take(items, pc.index_in(texts, value_set=distinct))
+    return pc.take(items, index)
