@@ -17,6 +17,7 @@ import pytest
 from limelight.ingest import ingest_paths
 from limelight.records import Post
 from limelight.store import Database
+from tests.llm.conftest import local_llm  # noqa: F401  (the real llama.cpp server fixture)
 
 ray = pytest.importorskip("ray")
 

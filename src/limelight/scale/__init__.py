@@ -4,14 +4,37 @@ Co-action edges are computed by cutting the actions into shards by their item (P
 partitions), running the local engine's DuckDB window join on each shard as a Ray task,
 and summing the shards' directed weights per account pair; significance testing and
 Leiden clustering then run on the reduced graph with the local code. Account scores and
-content labels run as Ray Data batch maps over the local models. Ray itself is optional
+content embeddings run as Ray Data batch maps over the local models (embedding actors take
+GPUs when asked), and ``RayLLMClient`` sends LLM requests from Ray tasks. Ray itself is optional
 (``pip install 'limelight[ray]'``) and imported only when a job starts. docs/scale.md
 explains deployment, partitioning, memory and sizing.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from limelight.scale._engine import ENGINES, RayEngine, engine_from_settings
 from limelight.scale._ray import ScaleError, connect, import_ray
 
-__all__ = ["ENGINES", "RayEngine", "ScaleError", "connect", "engine_from_settings", "import_ray"]
+if TYPE_CHECKING:
+    from limelight.scale._llm import RayLLMClient
+
+__all__ = [
+    "ENGINES",
+    "RayEngine",
+    "RayLLMClient",
+    "ScaleError",
+    "connect",
+    "engine_from_settings",
+    "import_ray",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """``RayLLMClient`` is imported on first use (it brings in the LLM client)."""
+    if name == "RayLLMClient":
+        from limelight.scale._llm import RayLLMClient
+
+        return RayLLMClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

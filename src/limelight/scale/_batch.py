@@ -41,7 +41,9 @@ def map_table(
     batch_rows: int = BATCH_ROWS,
     **map_options: Any,
 ) -> pa.Table:
-    """``fn`` over ``table`` in batches with Ray Data, the results in the input's order."""
+    """``fn`` over ``table`` (not empty) in batches with Ray Data, the results in the
+    input's order; ``map_options`` go to ``map_batches`` (an actor class's constructor
+    arguments, ``concurrency``, ``num_gpus``)."""
     ray = engine.connect()
     import ray.data as ray_data
 
@@ -64,7 +66,7 @@ def map_table(
         raise ray_failure(exc, what) from None
     parts = [p for p in parts if p.num_rows]
     if not parts:
-        return fn(table.slice(0, 0))
+        raise InputError(f"{what} on Ray returned no rows for {table.num_rows} inputs; rerun it")
     return pa.concat_tables(parts)
 
 
@@ -95,6 +97,8 @@ def account_scores(db: Database, scorer: AccountScorer | None, engine: RayEngine
 
     scorer = scorer or AccountScorer()
     table = scoring_table(db)
+    if table.num_rows == 0:
+        return scorer.score_table(table)
     fn = _ScoreAccounts(scorer.model_path, scorer.top_reasons, scorer.threshold)
     scored = map_table(table, fn, engine, "account scoring")
     if scored.num_rows != table.num_rows or not scored.column("account_id").equals(

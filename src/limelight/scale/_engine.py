@@ -38,7 +38,9 @@ class RayEngine:
     folder or URI every node can read, e.g. ``s3://bucket/limelight``). ``max_retries``:
     how often Ray reruns a task whose worker died (0: fail at once). ``drill``: a fault
     drill, the path of a marker file; the first shard task that finds it deletes it and
-    kills its own worker (see docs/scale.md).
+    kills its own worker (see docs/scale.md). ``gpus_per_actor``: GPUs each embedding
+    actor takes (0: the model runs on the actor's CPU); ``actors``: how many embedding
+    actors (default: one per GPU that fits, else one per CPU).
     """
 
     address: str | None = None
@@ -47,12 +49,16 @@ class RayEngine:
     workdir: str | None = None
     max_retries: int = 3
     drill: str | None = None
+    gpus_per_actor: float = 0.0
+    actors: int | None = None
 
     def __post_init__(self) -> None:
         if self.shards is not None and self.shards < 1:
             raise InputError(f"shards {self.shards} must be 1 or more; leave it out for 2 per CPU")
         if self.max_retries < 0:
             raise InputError(f"max_retries {self.max_retries} must be 0 or more")
+        if self.gpus_per_actor < 0 or (self.actors is not None and self.actors < 1):
+            raise InputError("gpus_per_actor must be 0 or more and actors 1 or more")
 
     def connect(self) -> ModuleType:
         """The ``ray`` module, joined to this engine's cluster."""
@@ -106,11 +112,18 @@ class RayEngine:
 
         return account_scores(db, scorer, self)
 
-    def content(self, db: Any, **settings: Any) -> Any:
-        """``run_content``'s tables with embeddings and labels as Ray batch maps."""
-        from limelight.scale._batch import content
+    def embed(self, texts: list[str]) -> Any:
+        """``embed_texts(texts)`` by a pool of embedding actors (GPUs if asked for)."""
+        from limelight.scale._gpu import ray_embed
 
-        return content(db, self, **settings)
+        return ray_embed(texts, self)
+
+    def content(self, db: Any, **settings: Any) -> Any:
+        """``run_content`` (a ContentResult, tables written at the end) with the
+        embeddings computed by the actor pool; ``settings`` are run_content's."""
+        from limelight.detect.content import run_content
+
+        return run_content(db, embed=self.embed, **settings)
 
 
 def engine_from_settings(
