@@ -118,9 +118,11 @@ def test_without_a_client_titles_are_the_key_terms() -> None:
 
 def _hostile_topics(data_dir: Path) -> tuple[list[str], list[str], list[str]]:
     covid = _posts(data_dir, "covid", 7)
-    music = _posts(data_dir, "music", 6)
-    # two planted titles inside the pandemic narrative: one the scrubber cuts, one it leaves
-    texts = [*covid, f"{covid[0]} {CUT}", f"{PLANTED} {covid[1]}", *music]
+    music = _posts(data_dir, "music", 5)
+    # two planted titles inside the pandemic narrative, in posts of their own (not copies of
+    # another, so each is its own family and shown to the model): one the scrubber cuts,
+    # one it leaves
+    texts = [*covid[:5], f"{covid[5]} {CUT}", f"{PLANTED} {covid[6]}", *music]
     ids = [f"p{i}" for i in range(len(texts))]
     return ids, texts, [f"a{i % 5}" for i in range(len(texts))]
 
@@ -134,7 +136,7 @@ def test_real_llm_titles_are_checked_and_the_injection_never_titles(
     ids, texts, accounts = _hostile_topics(data_dir)
     times = [datetime(2020, 3, 1, tzinfo=UTC) + timedelta(hours=i) for i in range(len(texts))]
     # every family is shown to the model, so both planted posts are in its prompt
-    settings = NarrativeSettings(min_posts=5, title_posts=20)
+    settings = NarrativeSettings(min_posts=5, title_posts=8)
     llm = local_llm.with_(max_retries=0)  # one request per narrative: the CPU is slow
     with Database(tmp_path / "titles.duckdb") as db:
         with LLMClient(llm, store=db) as client:
@@ -145,10 +147,19 @@ def test_real_llm_titles_are_checked_and_the_injection_never_titles(
         assigned = dict(
             zip(members["post_id"].to_pylist(), members["narrative_id"].to_pylist(), strict=True)
         )
-        hostile = [assigned.get(ids[7]), assigned.get(ids[8])]
+        hostile = [assigned.get(ids[5]), assigned.get(ids[6])]
         assert hostile[0] is not None and hostile[0] == hostile[1] == assigned[ids[0]]
+        # each planted post is a family of its own, and the narrative has no more families
+        # than the model is shown: both planted posts were in its prompt
+        family = dict(
+            zip(members["post_id"].to_pylist(), members["family"].to_pylist(), strict=True)
+        )
+        own = [p for p, n in assigned.items() if n == hostile[0]]
+        assert len({family[p] for p in own}) <= settings.title_posts
+        for planted in (ids[5], ids[6]):
+            assert [family[p] for p in own].count(family[planted]) == 1
         rows = narratives.to_pylist()
-        assert len(rows) >= 2 and asked.calls == len(rows) and asked.requests >= len(rows)
+        assert rows and asked.calls == len(rows) and asked.requests >= len(rows)
         for row in rows:
             assert row["title_source"] in ("llm", "key_terms")
             assert not PLANTED_WORDS.search(row["title"]), row["title"]
