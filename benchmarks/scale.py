@@ -17,6 +17,11 @@ takes about 10 s more on two cores). "peak MB"
 is the largest sum, sampled every 0.2 s, of the resident memory of the process and all of
 its descendants (the Ray head processes and workers included); "driver MB" is the
 measuring process's own peak. Every Ray result is checked equal to the local one.
+
+``--embed 20000`` measures the model path instead: sentence embeddings of that many
+generated texts by ``embed_texts`` in this process and by the Ray actor pool
+(``RayEngine.embed``), on the GPU when one is present (one actor per GPU, ``device=cuda``),
+else on the CPU; it prints texts per second per device.
 """
 
 from __future__ import annotations
@@ -133,13 +138,66 @@ def _generate(behaviour: str, n: int) -> None:
     pq.write_table(generate(n, behaviour), _input(behaviour, n))
 
 
+def _texts(n: int) -> list[str]:
+    """``n`` distinct tweet-like texts of 8 to 40 words."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    words = [
+        f"{a}{b}"
+        for a in ("vote", "news", "the", "people", "state", "truth", "share")
+        for b in ("", "s", "ing", "ed", "er")
+    ]
+    return [
+        f"{i} " + " ".join(rng.choice(words, int(rng.integers(8, 41))).tolist()) for i in range(n)
+    ]
+
+
+def embed_benchmark(n: int) -> None:
+    """Texts per second of the embedding model, in process and on the Ray actor pool."""
+    from limelight.embed import embed_texts
+    from limelight.scale import RayEngine
+
+    try:
+        import torch
+
+        gpus = torch.cuda.device_count()
+    except ImportError:
+        gpus = 0
+    device = "cuda" if gpus else "cpu"
+    texts = _texts(n)
+    embed_texts(texts[:256], device=device)  # load the model first
+    start = time.perf_counter()
+    local = embed_texts(texts, device=device)
+    t_local = time.perf_counter() - start
+    engine = RayEngine(gpus_per_actor=1.0 if gpus else 0.0)
+    engine.embed(texts[:2048])  # start the actors and load their models
+    start = time.perf_counter()
+    dist = engine.embed(texts)
+    t_ray = time.perf_counter() - start
+    diff = float(abs(local - dist).max())
+    units = max(gpus, 1)
+    print(f"\nsentence embeddings (all-MiniLM-L6-v2), {n:,} texts, device {device}")
+    print("| path | devices | wall s | texts/s | texts/s per device | max abs diff |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| embed_texts | 1 | {t_local:.1f} | {n / t_local:,.0f} | {n / t_local:,.0f} | - |")
+    print(
+        f"| Ray actor pool | {units} | {t_ray:.1f} | {n / t_ray:,.0f} | "
+        f"{n / t_ray / units:,.0f} | {diff:.1e} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=1_000_000, help="actions per behaviour")
     parser.add_argument("--behaviours", default="co-repost", help="comma-separated")
     parser.add_argument("--engines", default="local,ray-1,ray-2", help="local, ray-K")
     parser.add_argument("--worker", nargs=3, metavar=("ENGINE", "BEHAVIOUR", "N"))
+    parser.add_argument("--embed", type=int, default=0, help="embedding benchmark: texts")
     args = parser.parse_args()
+    if args.embed:
+        embed_benchmark(args.embed)
+        return
     if args.worker:
         engine, behaviour, n = args.worker
         print(json.dumps(worker(engine, behaviour, int(n))))
