@@ -3,8 +3,8 @@
 Run ``python benchmarks/analyze.py`` (``--sizes 200000,1000000``). For each size it writes
 generated posts in coordination-network-toolkit's CSV (``generate_posts_csv`` of
 benchmarks/coordination.py: heavy-tailed activity over a week, reposts, replies, links,
-stock phrases, and a planted group of 50 accounts acting within 30 s; above 200,000 posts,
-copies of a 200,000-post world with their own ids, see ``posts_csv``), then times, each
+stock phrases, and a planted group of 50 accounts acting within 30 s, one world at every
+size), then times, each
 command in its own process with process start included:
 
 * ``limelight analyze FILE --format cnt-csv --no-content``: ingest, coordination campaigns
@@ -54,60 +54,13 @@ def _timed(cmd: list[str]) -> tuple[float, float]:
     return float(res["wall"]), res["rss"] / 1024
 
 
-_BLOCK = 200_000
-
-
 def posts_csv(path: Path, n: int) -> dict[str, int]:
-    """``n`` generated posts; above 200,000 as copies of one 200,000-post world.
+    """``n`` generated posts: the generator of benchmarks/coordination.py, at any size.
 
-    The generator builds its word list in one Arrow array, which it cannot do much beyond
-    200,000 posts; copies with their own post and account ids, each a week after the one
-    before, stand in for a larger collection with the same mix.
+    It writes a million rows at a time, so one world of ``n`` posts (not copies of a
+    smaller one) is generated at every size.
     """
-    if n <= _BLOCK:
-        return generate_posts_csv(path, n)
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
-
-    base_path = path.with_name(path.stem + "-base.csv")
-    info = generate_posts_csv(base_path, _BLOCK)
-    base = pacsv.read_csv(
-        base_path,
-        convert_options=pacsv.ConvertOptions(
-            column_types={c: pa.string() for c in ("repost_id", "reply_id", "urls", "message")}
-        ),
-    )
-    parts = []
-    for i in range(-(-n // _BLOCK)):
-        shift = i * 10 * _BLOCK
-
-        def ids(col: str, shift: int = shift) -> pa.Array:
-            values = base.column(col)
-            numbers = pc.cast(pc.if_else(pc.equal(values, ""), None, values), pa.int64())
-            return pc.fill_null(pc.cast(pc.add(numbers, shift), pa.string()), "")
-
-        user = pc.add(base.column("user_id"), shift)
-        parts.append(
-            pa.table(
-                {
-                    "message_id": pc.add(base.column("message_id"), shift),
-                    "user_id": user,
-                    "username": pc.binary_join_element_wise("user", pc.cast(user, pa.string()), ""),
-                    "repost_id": ids("repost_id"),
-                    "reply_id": ids("reply_id"),
-                    "message": base.column("message"),
-                    # A week apart: copies never fall in one another's time windows.
-                    "timestamp": pc.add(base.column("timestamp"), i * 8 * 86_400),
-                    "urls": base.column("urls"),
-                }
-            )
-        )
-    table = pa.concat_tables(parts).slice(0, n)
-    pacsv.write_csv(table, path)
-    base_path.unlink()
-    copies = len(parts)
-    return {"posts": n, "accounts": info["accounts"] * copies, "planted": copies}
+    return generate_posts_csv(path, n)
 
 
 def _bin(name: str) -> str:

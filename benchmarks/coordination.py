@@ -25,7 +25,9 @@ posts in CNT's CSV, ``limelight ingest`` + ``limelight coordination`` for co-rep
 co-text, co-url and co-reply + ``limelight campaigns``, against CNT's ``preprocess`` +
 ``compute co_retweet|co_tweet|co_link|co_reply`` on the same file, each step a separate
 command whose wall time and peak memory are measured; then co-similar-text (MinHash) on the
-same store and the embedding method on a sample (``--embed-sample``).
+same store at every size and the embedding method on a sample (``--embed-sample``). The
+load average is printed with the figures: on a shared machine it says how much to trust
+them.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import resource
 import sqlite3
 import subprocess
@@ -440,9 +443,15 @@ def _print_step(name: str, w: float, m: float, cw: float | None, cm: float | Non
     print(f"{name:<34} {w:11.1f} {m:8.0f} {theirs}", flush=True)
 
 
+def _load() -> str:
+    """The machine's load averages, printed with the figures (a shared machine is noisy)."""
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def end_to_end(sizes: list[int], cnt_max: int, embed_sample: int) -> None:
     """Time both tools step by step on generated posts and print the table."""
     print("end to end, window 60 s, min weight 2; CNT with --n_cpus 2; seconds and peak MB")
+    print(f"{os.cpu_count()} CPUs; load average (1, 5, 15 min) at the start: {_load()}")
     for n in sizes:
         csv_path = WORK / f"posts-{n}.csv"
         store = WORK / f"e2e-{n}.duckdb"
@@ -499,9 +508,9 @@ def end_to_end(sizes: list[int], cnt_max: int, embed_sample: int) -> None:
             )
         else:
             print(f"CNT not run at {n:,} posts (--cnt-max {cnt_max:,})")
-        if n == sizes[0]:
-            w, m = _timed(_limelight("coordination", str(store), "co-similar-text"))
-            print(f"{'co-similar-text (MinHash)':<34} {w:11.1f} {m:8.0f}")
+        w, m = _timed(_limelight("coordination", str(store), "co-similar-text"))
+        print(f"{'co-similar-text (MinHash)':<34} {w:11.1f} {m:8.0f}")
+        print(f"load average (1, 5, 15 min) after this size: {_load()}", flush=True)
         for leftover in (
             cnt_db,
             cnt_db.with_name(cnt_db.name + "-wal"),

@@ -114,7 +114,8 @@ def test_same_seed_same_campaigns(found: tuple[Path, CampaignResult]) -> None:
     with Database(path, read_only=True) as db:
         options = first.params["options"]
         inputs = {
-            name: (actions(db, name, **options.get(name, {})), w)
+            # The window matters to co-similar-text: texts are compared when posted close.
+            name: (actions(db, name, window=w, **options.get(name, {})), w)
             for name, w in first.params["windows"].items()
         }
     again = campaigns_from_actions(inputs)

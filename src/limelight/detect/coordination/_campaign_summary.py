@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import duckdb
 import pyarrow as pa
 
 from limelight.detect.coordination._campaign_tables import (
@@ -18,6 +17,7 @@ from limelight.detect.coordination._campaign_tables import (
     EVIDENCE_SCHEMA,
     MEMBER_SCHEMA,
 )
+from limelight.detect.coordination._duck import connect
 from limelight.detect.coordination._layers import Layer
 from limelight.detect.coordination._significance import co_actions
 
@@ -50,7 +50,7 @@ def _internal_pairs(kept: Mapping[str, pa.Table], labels: pa.Table, cap: float) 
         )
         for name, t in kept.items()
     ]
-    conn = duckdb.connect()
+    conn = connect()
     try:
         conn.register("_labels", labels)
         conn.register("_kept", pa.concat_tables(parts))
@@ -85,7 +85,7 @@ def _summarise(
     labels: pa.Table, pairs: pa.Table, co: pa.Table, per_campaign: int
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """The three output tables, computed set-based over member pairs and their co-actions."""
-    conn = duckdb.connect()
+    conn = connect()
     try:
         conn.execute("SET TimeZone = 'UTC'")
         for name, table in (("_labels", labels), ("_pairs", pairs), ("_co", co)):

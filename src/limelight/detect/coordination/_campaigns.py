@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from limelight.detect.coordination._campaign_summary import campaign_tables
 from limelight.detect.coordination._campaign_tables import (
@@ -40,6 +41,7 @@ from limelight.detect.coordination._layers import (
     Layer,
     build_layers,
     combined_actions,
+    shared_actions,
 )
 from limelight.detect.coordination._membership import grow_campaigns
 from limelight.detect.coordination._significance import significant_edges
@@ -131,7 +133,14 @@ def find_campaigns(
             f"behaviours or drop its options"
         )
     stamp = now()
-    inputs = {b: (actions(db, b, window=w, **given.get(b, {})), w) for b, w in chosen.items()}
+    inputs: dict[str, tuple[pa.Table, float]] = {}
+    counts: dict[str, int] = {}
+    for b, w in chosen.items():
+        # One behaviour's actions at a time, each cut to shared items before the next.
+        acts = actions(db, b, window=w, **given.get(b, {}))
+        counts[b] = acts.num_rows
+        inputs[b] = (shared_actions(acts), w)
+        del acts
     result = campaigns_from_actions(
         inputs,
         min_weight=min_weight,
@@ -147,7 +156,7 @@ def find_campaigns(
     result.params["computed_at"] = stamp.isoformat()
     result.params["options"] = given
     if write:
-        save_campaigns(db, result, inputs, options=given, computed_at=stamp)
+        save_campaigns(db, result, inputs, options=given, computed_at=stamp, n_actions=counts)
     return result
 
 
@@ -175,30 +184,34 @@ def save_campaigns(
     *,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     computed_at: datetime | None = None,
+    n_actions: Mapping[str, int] | None = None,
 ) -> None:
     """Write a campaigns run to the store in one transaction (see ``find_campaigns``).
 
     ``inputs`` are the behaviours' actions and windows the result came from; they give
-    each stored edge table its ``edge_params`` row (stage ``campaigns``).
+    each stored edge table its ``edge_params`` row (stage ``campaigns``); ``n_actions``
+    gives each behaviour's number of actions when ``inputs`` hold fewer (``find_campaigns``
+    keeps only actions on shared items).
     """
     from limelight.detect.coordination._behaviours import get_behaviour, resolve_options
     from limelight.detect.coordination._result import edge_table_name
 
     stamp = computed_at or now()
     options_given = options
+    n_actions_given = n_actions
     tables: dict[str, pa.Table] = {}
     params = []
     run: dict[str, Any] = {k: result.params[k] for k in ("alpha", "combine") if k in result.params}
     for name, edges in result.edges.items():
         if name in inputs:
             acts, window = inputs[name]
-            n_actions = acts.num_rows
+            count = (n_actions_given or {}).get(name, acts.num_rows)
             layer_options: dict[str, Any] = resolve_options(
                 get_behaviour(name), (options_given or {}).get(name, {})
             )
         else:  # the combined layer
             window = max(w for _, w in inputs.values())
-            n_actions = sum(a.num_rows for a, _ in inputs.values())
+            count = sum((n_actions_given or {}).get(b, a.num_rows) for b, (a, _) in inputs.items())
             layer_options = {"behaviours": sorted(inputs)}
         table_name = edge_table_name(name)
         tables[table_name] = edges
@@ -210,7 +223,7 @@ def save_campaigns(
                 window_s=None if math.isinf(window) else float(window),
                 min_weight=int(result.params.get("min_weight", 2)),
                 options={**layer_options, **run},
-                n_actions=n_actions,
+                n_actions=count,
                 n_edges=edges.num_rows,
                 stage="campaigns",
                 computed_at=stamp,
@@ -355,19 +368,21 @@ def _with_grown(
     grown = {a for a in label if a not in core}
     if not grown:
         return dict(kept)
+    accounts = pa.array(list(label), pa.string())
+    group = pa.array(list(label.values()), pa.int64())
+    grown_set = pa.array(sorted(grown), pa.string())
     out = {}
     for name, layer in layers.items():
         t = layer.edges
-        src, dst = t.column("source").to_pylist(), t.column("target").to_pylist()
-        sig = t.column("significant").to_pylist()
-        mask = [
-            bool(ok)
-            or (
-                (a in grown or b in grown)
-                and label.get(a) is not None
-                and label.get(a) == label.get(b)
-            )
-            for a, b, ok in zip(src, dst, sig, strict=True)
-        ]
-        out[name] = t.filter(pa.array(mask, pa.bool_()))
+        src, dst = t.column("source"), t.column("target")
+        same = pc.equal(
+            pc.take(group, pc.index_in(src, value_set=accounts)),
+            pc.take(group, pc.index_in(dst, value_set=accounts)),
+        )
+        touches = pc.or_(pc.is_in(src, value_set=grown_set), pc.is_in(dst, value_set=grown_set))
+        mask = pc.or_(
+            pc.fill_null(t.column("significant"), False),
+            pc.fill_null(pc.and_(touches, same), False),
+        )
+        out[name] = t.filter(mask)
     return out

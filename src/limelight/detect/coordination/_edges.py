@@ -30,10 +30,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from limelight.detect.coordination._duck import connect
 from limelight.errors import InputError
 
 __all__ = [
@@ -85,7 +85,7 @@ def run_pure_sql(
     was handed (a posts table given instead of a database, an actions table), keeping the
     work set-based inside the engine.
     """
-    conn = duckdb.connect()
+    conn = connect()
     try:
         conn.execute("SET TimeZone = 'UTC'")
         for name, table in tables.items():
@@ -201,7 +201,7 @@ def co_action_edges(
         bucket = f"floor(b.t / {max(w_us, 1)}.0)::BIGINT"
         time_filter = f"AND abs(x1.t - x2.t) <= {w_us}"
     sql = _EDGE_SQL.format(bucket=bucket, time_filter=time_filter, max_items=MAX_EXAMPLE_ITEMS)
-    conn = duckdb.connect()
+    conn = connect()
     try:
         conn.execute("SET TimeZone = 'UTC'")
         # Row order inside the engine is never relied on (the result is sorted at the end);

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from limelight.detect.coordination._significance import poisson_log_sf
 
@@ -50,8 +51,15 @@ def grow_campaigns(
     k: dict[tuple[str, int], int] = {}
     lam: dict[tuple[str, int], float] = {}
     partners: dict[tuple[str, int], int] = {}
+    members = pa.array(list(label), pa.string())
     for table in layers.values():
-        cols = table.select(["source", "target", "observed", "expected"]).to_pydict()
+        # Only edges with exactly one end in a group matter; the rest stay in Arrow.
+        one_end = pc.xor(
+            pc.is_in(table.column("source"), value_set=members),
+            pc.is_in(table.column("target"), value_set=members),
+        )
+        border = table.select(["source", "target", "observed", "expected"]).filter(one_end)
+        cols = border.to_pydict()
         for s, t, obs, exp in zip(*cols.values(), strict=True):
             gs, gt = label.get(s), label.get(t)
             if (gs is None) == (gt is None):

@@ -41,6 +41,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from limelight.detect.coordination._duck import connect
 from limelight.errors import InputError
 
 __all__ = [
@@ -118,9 +119,7 @@ def _series(lam: np.ndarray, k: np.ndarray, *, rising: bool) -> np.ndarray:
 
 def _connect() -> duckdb.DuckDBPyConnection:
     """A private in-memory DuckDB for set-based work over Arrow tables (never the store)."""
-    conn = duckdb.connect()
-    conn.execute("SET TimeZone = 'UTC'")
-    return conn
+    return connect()
 
 
 _FIRST_ACTIONS = """

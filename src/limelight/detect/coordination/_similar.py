@@ -45,10 +45,11 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from limelight.detect.coordination._duck import connect
 
 __all__ = ["lsh_bands", "near_duplicate_items", "shingles"]
 
@@ -111,7 +112,7 @@ def _shingle_hashes(
             f"lambda i: array_to_string(w[i + 1:i + {k}], ' '))"
             ") END"
         )
-    conn = duckdb.connect()
+    conn = connect()
     try:
         conn.execute("SET preserve_insertion_order = false")
         n = len(distinct)
