@@ -179,7 +179,6 @@ FLAT_SCHEMA = pa.schema(
 # Lines holding these take the row path: null reads like an absent key in Arrow, and
 # Arrow's parser takes NaN and Infinity where orjson refuses them.
 _ROW_ONLY = (b"null", b"NaN", b"Infinity")
-_CONTROL = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _MEDIA_HOSTS = ("pic.twitter.com/", "pic.x.com/")
 _ISO_Z = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?Z$"
 _TS = pa.timestamp("us", tz="UTC")
@@ -328,8 +327,13 @@ class _Lines:
 
 
 def _plain_bytes(s: bytes) -> bool:
-    if any(w in s for w in _ROW_ONLY) or len(s.translate(None, _CONTROL)) != len(s):
+    """No null, NaN or Infinity, no control bytes but line breaks, valid UTF-8."""
+    if any(w in s for w in _ROW_ONLY):
         return False
+    if np.count_nonzero(np.frombuffer(s, dtype=np.uint8) < 0x20) != s.count(b"\n"):
+        return False
+    if s.isascii():
+        return True
     try:  # Arrow's parser lets invalid UTF-8 through into strings; orjson refuses it
         s.decode("utf-8")
     except UnicodeDecodeError:
