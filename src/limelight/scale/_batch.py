@@ -56,7 +56,10 @@ def map_table(
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     blocks = max(engine.shard_count(ray), -(-table.num_rows // batch_rows))
     try:
-        ds = ray_data.from_arrow(table).repartition(blocks)
+        # Blocks are cut here, not by a repartition task: an actor pool that holds every
+        # CPU would leave such a task waiting for one.
+        size = -(-table.num_rows // blocks)
+        ds = ray_data.from_arrow([table.slice(i, size) for i in range(0, table.num_rows, size)])
         out = ds.map_batches(
             fn, batch_format="pyarrow", batch_size=batch_rows, zero_copy_batch=True, **map_options
         )

@@ -63,9 +63,11 @@ def ray_embed(texts: list[str], engine: RayEngine) -> np.ndarray:
         if gpus
         else max(int(ray.cluster_resources().get("CPU", 1)), 1)
     )
+    from ray.data import ActorPoolStrategy
+
     options: dict[str, Any] = {
         "fn_constructor_kwargs": {"device": "cuda" if gpus else "cpu"},
-        "concurrency": actors,
+        "compute": ActorPoolStrategy(size=actors),
         "num_gpus": gpus,
     }
     if not gpus:
