@@ -21,7 +21,14 @@ from __future__ import annotations
 import argparse
 import time
 
-from _shared import add_data_option, ira_texts, llm_call_rows, local_llm_server, tweepfake_texts
+from _shared import (
+    add_data_option,
+    ira_texts,
+    llm_call_rows,
+    local_llm_server,
+    print_rows,
+    tweepfake_texts,
+)
 
 from limelight.llm import find_injections
 
@@ -40,9 +47,7 @@ def main() -> None:
     with local_llm_server() as base:
         rows += llm_call_rows(base, sample)
 
-    print(f"{'what':<26}{'n':>8}{'seconds':>10}{'per second':>12}")
-    for name, n, seconds in rows:
-        print(f"{name:<26}{n:>8}{seconds:>10.2f}{n / seconds:>12.1f}")
+    print_rows(rows, width=26)
     ratio = rows[2][2] / rows[1][2]
     print(f"LLMClient cold / raw SDK time: {ratio:.2f}x (same posts, server and run)")
     print(f"scrubber flagged {flagged} of {len(posts)} real posts")
