@@ -711,6 +711,9 @@ def _map_tweets(
     missing = np.fromiter((not a for a in ref_account), dtype=bool, count=n)
     rt_text = _bool(pc.starts_with(text, "RT @"))
     slow |= is_rt & missing & rt_text
+    # Otherwise that lookup finds nothing: an empty author id becomes None.
+    for j in np.flatnonzero(is_rt & missing).tolist():
+        ref_account[j] = None
     in_reply = _field(tweets, "in_reply_to_user_id")
     in_reply_ok = _truthy(in_reply)
     reply_list = replied.to_pylist()
