@@ -246,7 +246,9 @@ def main() -> None:
 
     def bench_cnt(src: Path, fmt: str, label: str) -> float:
         db = WORK / f"bench_cnt_{label}.sqlite"
-        db.unlink(missing_ok=True)
+        # A journal left by an interrupted run makes SQLite fail on the new file.
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            db.with_name(db.name + suffix).unlink(missing_ok=True)
         assert cnt is not None
         wall, cpu, rss, _ = run_isolated(
             [cnt, str(db), "preprocess", "--format", fmt, str(src)], WORK
