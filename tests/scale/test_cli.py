@@ -21,6 +21,7 @@ def _stored(db: Path, table: str, order: str) -> list[dict[str, object]]:
         return store.arrow(f"SELECT * FROM {table} ORDER BY {order}").to_pylist()
 
 
+@pytest.mark.slow
 def test_coordination_and_accounts_with_engine_ray_store_what_local_stores(
     generated_store: Path, tmp_path: Path
 ) -> None:

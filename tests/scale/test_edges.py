@@ -53,11 +53,11 @@ def test_every_behaviour_on_real_data_equals_local(
 @pytest.mark.parametrize(
     ("behaviour", "options"),
     [
-        ("co-repost", {}),
+        pytest.param("co-repost", {}, marks=pytest.mark.slow),
         ("co-url", {}),
-        ("co-hashtags", {"min_size": 1}),
-        ("co-mention", {}),
-        ("co-text", {}),
+        pytest.param("co-hashtags", {"min_size": 1}, marks=pytest.mark.slow),
+        pytest.param("co-mention", {}, marks=pytest.mark.slow),
+        pytest.param("co-text", {}, marks=pytest.mark.slow),
     ],
 )
 def test_generated_items_across_shards_equal_local(

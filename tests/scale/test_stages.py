@@ -30,6 +30,7 @@ def _same_campaigns(local: Any, dist: Any) -> None:
         assert dist.edges[layer].to_pylist() == table.to_pylist(), layer
 
 
+@pytest.mark.slow
 def test_campaigns_on_generated_data_equal_local(generated_store: Path) -> None:
     with Database(generated_store) as db:
         local = find_campaigns(db, write=False)
@@ -63,7 +64,7 @@ def _tables(db: Database) -> dict[str, int]:
     return {name: db.query(f'SELECT count(*) FROM "{name}"')[0][0] for (name,) in rows}
 
 
-@pytest.mark.parametrize("retries", [0, 2])
+@pytest.mark.parametrize("retries", [0, pytest.param(2, marks=pytest.mark.slow)])
 def test_a_killed_worker_leaves_no_partial_results(
     generated_store: Path, tmp_path: Path, retries: int
 ) -> None:
