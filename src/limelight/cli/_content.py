@@ -151,12 +151,31 @@ def train_content(
             help="Also learn from SemEval-2020 Task 11 news sentences (not in the shipped head).",
         ),
     ] = False,
+    ai_encoder: Annotated[
+        bool,
+        typer.Option(
+            "--ai-encoder/--no-ai-encoder",
+            help="Also fine-tune a MiniLM adapter for AI text and blend it with the n-gram head "
+            "(minutes on a GPU, hours on a busy CPU; see docs/models/ai_text.md).",
+        ),
+    ] = False,
+    device: Annotated[
+        str,
+        typer.Option("--device", help="Where to fine-tune the adapter: cpu or cuda."),
+    ] = "cpu",
+    tune_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--tune-limit", min=64, help="Fine-tune on at most this many training tweets."
+        ),
+    ] = None,
 ) -> None:
     """Rebuild the persuasion and AI-text heads; print their dev and validation figures."""
     from limelight.detect.content import (
         PersuasionSettings,
         default_persuasion_path,
         train_ai_text,
+        train_ai_text_encoder,
         train_persuasion,
     )
 
@@ -183,6 +202,22 @@ def train_content(
         highlight=False,
     )
     console.print(f"wrote {target / 'persuasion.npz'} and {target / 'ai_text.npz'}")
+    if ai_encoder:
+        encoder = train_ai_text_encoder(
+            data,
+            ai_text,
+            tune_limit=tune_limit,
+            device=device,
+            progress=lambda line: console.print(line, highlight=False),
+        )
+        encoder.save(target / "ai_text_encoder.npz")
+        blended = encoder.report["validation"]["blended"]
+        per = ", ".join(f"{g} {r['accuracy']:.3f}" for g, r in blended["per_generator"].items())
+        console.print(
+            f"ai_text encoder {encoder.version}: blended validation accuracy "
+            f"{blended['accuracy']:.3f} ({per}); wrote {target / 'ai_text_encoder.npz'}",
+            highlight=False,
+        )
 
 
 def _read_jsonl(path: Path) -> tuple[list[Any], list[str]]:

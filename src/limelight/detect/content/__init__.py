@@ -34,6 +34,7 @@ from limelight.detect.content._ai_text import (
     AiTextModel,
     AiTextScore,
     account_ai_shares,
+    default_ai_text_encoder_path,
     default_ai_text_path,
 )
 from limelight.detect.content._datasets import (
@@ -59,6 +60,7 @@ from limelight.detect.content._llm_labeller import (
     TechniqueAnswer,
     TechniqueId,
 )
+from limelight.detect.content._lora import AdapterSettings, TunedEncoder, fine_tune
 from limelight.detect.content._narratives import (
     NARRATIVE_POSTS_SCHEMA,
     NARRATIVES_SCHEMA,
@@ -86,12 +88,15 @@ from limelight.detect.content._titles import (
     title_narratives,
 )
 from limelight.detect.content._train import (
+    POLITICAL_ACCOUNTS,
     PersuasionSettings,
+    firing_rate,
     macro_f1,
     micro_f1,
+    ordinary_tweets,
     train_persuasion,
 )
-from limelight.detect.content._train_ai import train_ai_text
+from limelight.detect.content._train_ai import train_ai_text, train_ai_text_encoder
 
 __all__ = [
     "AI_PHRASES",
@@ -100,12 +105,14 @@ __all__ = [
     "NARRATIVES_SCHEMA",
     "NARRATIVE_POSTS_SCHEMA",
     "PERSUASION_TASK",
+    "POLITICAL_ACCOUNTS",
     "PTC_TO_TECHNIQUES",
     "RULE_STRENGTH",
     "TECHNIQUES",
     "TECHNIQUE_NAMES",
     "TITLE_TASK",
     "AccountAiShare",
+    "AdapterSettings",
     "AiTextModel",
     "AiTextScore",
     "ContentResult",
@@ -123,16 +130,20 @@ __all__ = [
     "TechniqueHit",
     "TechniqueId",
     "TitleAnswer",
+    "TunedEncoder",
     "TweetSet",
     "account_ai_shares",
     "analyse_posts",
     "build_features",
     "check_title",
+    "default_ai_text_encoder_path",
     "default_ai_text_path",
     "default_persuasion_path",
     "distill_persuasion",
     "find_ai_phrases",
     "find_narratives",
+    "fine_tune",
+    "firing_rate",
     "fragments",
     "key_terms_title",
     "labels_matrix",
@@ -141,8 +152,10 @@ __all__ = [
     "load_tweepfake",
     "macro_f1",
     "micro_f1",
+    "ordinary_tweets",
     "run_content",
     "title_narratives",
     "train_ai_text",
+    "train_ai_text_encoder",
     "train_persuasion",
 ]

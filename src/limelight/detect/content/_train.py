@@ -19,7 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from limelight.detect.content._datasets import LabelledTexts, load_memes, load_ptc
+from limelight.detect.content._datasets import (
+    LabelledTexts,
+    load_memes,
+    load_ptc,
+    load_tweepfake,
+)
 from limelight.detect.content._embedding_cache import embed_cached
 from limelight.detect.content._features import FeatureSpec, build_features
 from limelight.detect.content._labels import TECHNIQUES
@@ -28,12 +33,15 @@ from limelight.errors import InputError
 
 __all__ = [
     "PERSUASION_SPEC",
+    "POLITICAL_ACCOUNTS",
     "PTC_SAMPLE",
     "PTC_WEIGHT",
     "PersuasionSettings",
+    "firing_rate",
     "fit_logistic",
     "macro_f1",
     "micro_f1",
+    "ordinary_tweets",
     "per_label_scores",
     "ptc_sample",
     "train_persuasion",
@@ -44,6 +52,9 @@ PTC_WEIGHT = 0.3
 """Weight of a news sentence relative to a meme: the target is short posts."""
 _MIN_POSITIVES_OWN_THRESHOLD = 8
 _GRID = np.round(np.linspace(0.05, 0.95, 19), 2)
+
+TWEET_WEIGHT = 0.1
+"""Weight of an ordinary (unannotated, presumed technique-free) tweet relative to a meme."""
 
 PTC_SAMPLE = 3000
 """News sentences taken from SemEval-2020 Task 11: all with a technique, up to this many."""
@@ -68,6 +79,53 @@ def ptc_sample(ptc: LabelledTexts, limit: int = PTC_SAMPLE) -> LabelledTexts:
         groups=[ptc.groups[i] for i in keep],
         spans=[ptc.spans[i] for i in keep],
     )
+
+
+POLITICAL_ACCOUNTS = frozenset({"realDonaldTrump", "narendramodi", "JustinTrudeau"})
+"""TweepFake's human accounts of politicians: their tweets may well use the techniques, so
+they are never taken as ordinary (technique-free) tweets."""
+
+
+def ordinary_tweets(
+    data_dir: Path, split: str = "train", limit: int | None = None, cache_dir: Path | None = None
+) -> tuple[LabelledTexts, np.ndarray]:
+    """Human TweepFake tweets outside politics, as weak negatives: no technique, all known.
+
+    Most everyday tweets (jokes, tech news, fan posts) use none of the 20 techniques, so a
+    head that sees only propaganda-dense memes learns to fire on nearly any tweet. These
+    tweets are not annotated: a few of them do use a technique, which is why they enter
+    training with a small weight. A fixed sample by a hash of the text, never changing
+    between runs. Returns the tweets and their embeddings (a sample is embedded alone; the
+    whole split, when asked for, as one cached set shared with other uses of it).
+    """
+    tweets = load_tweepfake(data_dir, split)
+    rows = [
+        i
+        for i, (g, a) in enumerate(zip(tweets.generators, tweets.accounts, strict=True))
+        if g == "human" and a not in POLITICAL_ACCOUNTS
+    ]
+    rows.sort(key=lambda i: zlib.crc32(tweets.texts[i].encode()))
+    keep = sorted(rows[:limit] if limit is not None else rows)
+    labels = np.zeros((len(keep), len(TECHNIQUES)), dtype=np.int8)
+    chosen = LabelledTexts(
+        texts=[tweets.texts[i] for i in keep],
+        labels=labels,
+        known=np.ones_like(labels, dtype=bool),
+        groups=[f"tweet:{tweets.accounts[i]}" for i in keep],
+        spans=[[] for _ in keep],
+    )
+    if limit is None:
+        return chosen, embed_cached(tweets.texts, cache_dir)[keep]
+    return chosen, embed_cached(chosen.texts, cache_dir)
+
+
+def firing_rate(pred: np.ndarray) -> dict[str, float]:
+    """How often a head finds techniques on texts that should mostly have none."""
+    return {
+        "texts": int(pred.shape[0]),
+        "with_any_technique": round(float(pred.any(axis=1).mean()), 4) if len(pred) else 0.0,
+        "techniques_per_text": round(float(pred.sum() / max(len(pred), 1)), 4),
+    }
 
 
 def micro_f1(truth: np.ndarray, pred: np.ndarray) -> float:
@@ -111,6 +169,8 @@ class PersuasionSettings:
     c: float = 1.0
     use_ptc: bool = False
     ptc_weight: float = PTC_WEIGHT
+    tweet_negatives: int = 0
+    tweet_weight: float = TWEET_WEIGHT
     folds: int = 5
     random_state: int = 0
 
@@ -187,25 +247,31 @@ def train_persuasion(
     s = settings or PersuasionSettings()
     memes = load_memes(data_dir, "train")
     dev = load_memes(data_dir, "dev")
-    extra = ptc_sample(load_ptc(data_dir, "train")) if s.use_ptc else None
+    extras: list[tuple[LabelledTexts, float]] = []
+    extra_x: list[Any] = []
+    if s.use_ptc:
+        ptc = ptc_sample(load_ptc(data_dir, "train"))
+        extras.append((ptc, s.ptc_weight))
+        extra_x.append(build_features(ptc.texts, embed_cached(ptc.texts, cache_dir), s.spec))
+    if s.tweet_negatives:
+        tweets, vectors = ordinary_tweets(data_dir, "train", s.tweet_negatives, cache_dir)
+        extras.append((tweets, s.tweet_weight))
+        extra_x.append(build_features(tweets.texts, vectors, s.spec))
     meme_x = build_features(memes.texts, embed_cached(memes.texts, cache_dir), s.spec)
     dev_x = build_features(dev.texts, embed_cached(dev.texts, cache_dir), s.spec)
-    if extra is not None:
-        import scipy.sparse as sp
-
-        extra_x = build_features(extra.texts, embed_cached(extra.texts, cache_dir), s.spec)
+    ordinary, ordinary_vectors = ordinary_tweets(data_dir, "validation", cache_dir=cache_dir)
+    ordinary_x = build_features(ordinary.texts, ordinary_vectors, s.spec)
     rng = np.random.default_rng(s.random_state)
     fold_of = rng.permutation(len(memes)) % s.folds
     out_of_fold = np.zeros(memes.labels.shape)
 
     def training_set(rows: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
-        x, y, k = meme_x[rows], memes.labels[rows], memes.known[rows]
-        w = np.ones(len(rows))
-        if extra is not None:
-            x = sp.vstack([x, extra_x], format="csr")
-            y = np.vstack([y, extra.labels])
-            k = np.vstack([k, extra.known])
-            w = np.concatenate([w, np.full(len(extra), s.ptc_weight)])
+        import scipy.sparse as sp
+
+        x = sp.vstack([meme_x[rows], *extra_x], format="csr")
+        y = np.vstack([memes.labels[rows], *(e.labels for e, _ in extras)])
+        k = np.vstack([memes.known[rows], *(e.known for e, _ in extras)])
+        w = np.concatenate([np.ones(len(rows)), *(np.full(len(e), wt) for e, wt in extras)])
         return x, y, k, w
 
     for fold in range(s.folds):
@@ -216,6 +282,7 @@ def train_persuasion(
     thresholds = _choose_thresholds(memes.labels, out_of_fold)
     coef, intercept = _fit_heads(*training_set(np.arange(len(memes))), s.c)
     dev_pred = _sigmoid(np.asarray(dev_x @ coef.T) + intercept) >= thresholds
+    ordinary_pred = _sigmoid(np.asarray(ordinary_x @ coef.T) + intercept) >= thresholds
     labels = list(TECHNIQUES)
     report: dict[str, Any] = {
         "settings": {
@@ -223,7 +290,9 @@ def train_persuasion(
             "c": s.c,
             "use_ptc": s.use_ptc,
             "ptc_weight": s.ptc_weight,
-            "ptc_sentences": len(extra) if extra is not None else 0,
+            "ptc_sentences": len(extras[0][0]) if s.use_ptc else 0,
+            "tweet_negatives": s.tweet_negatives,
+            "tweet_weight": s.tweet_weight,
             "folds": s.folds,
         },
         "train_memes": len(memes),
@@ -236,6 +305,7 @@ def train_persuasion(
             "per_technique": per_label_scores(dev.labels, dev_pred, labels),
         },
         "baselines": baselines(memes, dev),
+        "ordinary_tweets": firing_rate(ordinary_pred),
     }
     return LinearHead(
         kind="persuasion",
