@@ -1,12 +1,13 @@
 """Account scoring benchmark: throughput, and leave-one-dataset-out against BotometerLite.
 
-Run ``python benchmarks/accounts.py [--data DIR]`` from the repository root (a full run
-takes about three minutes on two cores). It prints
+Run ``python benchmarks/accounts.py [--data DIR] [--part throughput|lodo]`` from the
+repository root (a full run takes about three minutes on two quiet cores). It prints
 
 1. accounts scored per second (median of three runs, wall and CPU time, with the load
    average): features, calibrated scores, sub-scores, reasons and cohorts for 100,000
-   accounts held in memory, and the same from a DuckDB store (query, scoring and writing
-   ``account_scores``, each stage timed);
+   accounts held in memory, the peer (the BotometerLite-style forest's features and
+   probabilities for the same accounts) with the ratio, and limelight from a DuckDB
+   store (query, scoring and writing ``account_scores``, each stage timed);
 2. the leave-one-dataset-out AUC and F1 of limelight's model next to a
    BotometerLite-style baseline (Yang et al., AAAI 2020: its 20 profile features, a
    100-tree random forest) trained and tested on the same splits, with the ratio, the
