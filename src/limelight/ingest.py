@@ -199,6 +199,7 @@ def ingest_paths(
     on_file_start: Callable[[FileRead], None] | None = None,
     workers: int | None = None,
     parallel_min_bytes: int = PARALLEL_MIN_BYTES,
+    parse: Callable[..., Iterable[ChunkResult]] = parse_in_parallel,
 ) -> IngestSummary:
     """Ingest files (or directories of files) into ``db`` and return what happened.
 
@@ -209,7 +210,8 @@ def ingest_paths(
     Files of ``parallel_min_bytes`` or more are parsed on ``workers`` processes (default:
     one per core); the store ends up the same as with one. ``batch_size`` is records per
     transaction (default DEFAULT_BATCH_SIZE row by row, DEFAULT_CHUNKED_BATCH_SIZE for
-    files read in chunks).
+    files read in chunks). ``parse`` parses a file's chunks (``parse_in_parallel``, with
+    its arguments; ``limelight.scale`` passes one that parses them on a Ray cluster).
     """
     n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     summary = IngestSummary()
@@ -235,6 +237,7 @@ def ingest_paths(
                         on_file_start=on_file_start,
                         workers=n_workers,
                         parallel_min_bytes=parallel_min_bytes,
+                        parse=parse,
                     )
                 )
                 _stop.check()
@@ -257,6 +260,7 @@ def _ingest_file(
     on_file_start: Callable[[FileRead], None] | None,
     workers: int,
     parallel_min_bytes: int,
+    parse: Callable[..., Iterable[ChunkResult]] = parse_in_parallel,
 ) -> FileSummary:
     started = time.perf_counter()
     source = str(path.resolve())
@@ -293,6 +297,7 @@ def _ingest_file(
                     plan[1],
                     batch_size or DEFAULT_CHUNKED_BATCH_SIZE,
                     progress,
+                    parse,
                 )
                 return fs
             except (BrokenProcessPool, OSError):
@@ -376,6 +381,7 @@ def _ingest_parallel(
     workers: int,
     batch_size: int,
     progress: ProgressCallback | None,
+    parse: Callable[..., Iterable[ChunkResult]] = parse_in_parallel,
 ) -> None:
     fs.format = fr.format = name
     opened = open_source(path)
@@ -386,7 +392,7 @@ def _ingest_parallel(
         if get_reader(name).container == "csv":
             header = opened.stream.readline()
             _check_header(header, name, options, source, encoding)
-        for result in parse_in_parallel(
+        for result in parse(
             opened,
             reader=name,
             forced=forced,

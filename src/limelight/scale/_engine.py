@@ -76,6 +76,15 @@ class RayEngine:
         """Where runs write their partitions."""
         return self.workdir or os.path.join(tempfile.gettempdir(), "limelight-scale")
 
+    # -- ingest -------------------------------------------------------------------------
+
+    def ingest(self, paths: Any, db: Any, **settings: Any) -> Any:
+        """``ingest_paths`` with the parsing of CSV and JSONL files on Ray (an
+        IngestSummary); the driver writes the store as local ingest does."""
+        from limelight.scale._ingest import ray_ingest
+
+        return ray_ingest(list(paths), db, self, **settings)
+
     # -- coordination -------------------------------------------------------------------
 
     def join(self, actions: pa.Table, window: float, min_weight: int) -> pa.Table:
