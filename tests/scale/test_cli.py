@@ -45,3 +45,22 @@ def test_unknown_engine_is_one_line(generated_store: Path) -> None:
     out = runner.invoke(app, ["campaigns", "--db", str(generated_store), "--engine", "spark"])
     assert out.exit_code == 2
     assert "unknown engine 'spark'; choose one of local, ray" in out.output
+
+
+@pytest.mark.slow
+def test_content_with_engine_ray_stores_what_local_stores(
+    twarc_store: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("sentence_transformers")
+    local, dist = tmp_path / "local.duckdb", tmp_path / "ray.duckdb"
+    shutil.copy(twarc_store, local)
+    shutil.copy(twarc_store, dist)
+    args = ["content", "--limit", "25", "--json"]
+    ok = runner.invoke(app, [*args, "--db", str(local)])
+    assert ok.exit_code == 0, ok.output
+    ok = runner.invoke(app, [*args, "--db", str(dist), "--engine", "ray"])
+    assert ok.exit_code == 0, ok.output
+    for table, order in (("post_ai_text", "platform, post_id"), ("post_techniques", "1, 2, 4")):
+        expected = _stored(local, table, order)
+        assert _stored(dist, table, order) == expected, table
+    assert _stored(local, "post_ai_text", "post_id")

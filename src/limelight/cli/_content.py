@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 
 from limelight.cli._common import DbOption, console, handle_errors, print_json
+from limelight.cli._scale import AddressOption, EngineOption, chosen_engine
 from limelight.errors import InputError
 from limelight.store import Database
 
@@ -49,6 +50,8 @@ def content(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    engine: EngineOption = None,
+    address: AddressOption = None,
 ) -> None:
     """Find persuasion techniques, AI-written posts and narratives in the store's posts."""
     from limelight.detect.content import (
@@ -57,6 +60,7 @@ def content(
         run_content,
     )
     from limelight.llm import LLMClient, LLMSettings
+    from limelight.scale import RayLLMClient
 
     if not db.exists():
         raise InputError(
@@ -64,20 +68,30 @@ def content(
         )
     if persuasion_model is not None and not persuasion_model.is_file():
         raise InputError(f"{persuasion_model}: no such model file; give a .npz head")
+    ray_engine = chosen_engine(engine, address)
+    embed = ray_engine.embed if ray_engine is not None else None
     with Database(db) as store:
         if not store.has_table("posts") or store.count("posts") == 0:
             raise InputError(f"{db}: the store holds no posts; ingest data first")
         if use_llm:
-            with LLMClient(LLMSettings.from_env(), store=store) as client:
+            settings = LLMSettings.from_env()
+            with (
+                LLMClient(settings, store=store)
+                if ray_engine is None
+                else RayLLMClient(settings, store=store, engine=ray_engine)
+            ) as client:
                 result = run_content(
                     store,
                     limit=limit,
                     min_posts=min_posts,
                     persuasion=LLMPersuasionLabeller(client),
+                    embed=embed,
                 )
         else:
             local = PersuasionModel(model_path=persuasion_model) if persuasion_model else None
-            result = run_content(store, limit=limit, min_posts=min_posts, persuasion=local)
+            result = run_content(
+                store, limit=limit, min_posts=min_posts, persuasion=local, embed=embed
+            )
     summary = _summary(result.tables, result.params)
     if as_json:
         print_json(summary)
