@@ -199,7 +199,7 @@ def ingest_paths(
     on_file_start: Callable[[FileRead], None] | None = None,
     workers: int | None = None,
     parallel_min_bytes: int = PARALLEL_MIN_BYTES,
-    parse: Callable[..., Iterable[ChunkResult]] = parse_in_parallel,
+    parse: Callable[..., Iterable[ChunkResult]] | None = None,
 ) -> IngestSummary:
     """Ingest files (or directories of files) into ``db`` and return what happened.
 
@@ -210,8 +210,8 @@ def ingest_paths(
     Files of ``parallel_min_bytes`` or more are parsed on ``workers`` processes (default:
     one per core); the store ends up the same as with one. ``batch_size`` is records per
     transaction (default DEFAULT_BATCH_SIZE row by row, DEFAULT_CHUNKED_BATCH_SIZE for
-    files read in chunks). ``parse`` parses a file's chunks (``parse_in_parallel``, with
-    its arguments; ``limelight.scale`` passes one that parses them on a Ray cluster).
+    files read in chunks). ``parse`` parses a file's chunks (default ``parse_in_parallel``,
+    with its arguments; ``limelight.scale`` passes one that parses them on a Ray cluster).
     """
     n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     summary = IngestSummary()
@@ -260,7 +260,7 @@ def _ingest_file(
     on_file_start: Callable[[FileRead], None] | None,
     workers: int,
     parallel_min_bytes: int,
-    parse: Callable[..., Iterable[ChunkResult]] = parse_in_parallel,
+    parse: Callable[..., Iterable[ChunkResult]] | None = None,
 ) -> FileSummary:
     started = time.perf_counter()
     source = str(path.resolve())
@@ -381,7 +381,7 @@ def _ingest_parallel(
     workers: int,
     batch_size: int,
     progress: ProgressCallback | None,
-    parse: Callable[..., Iterable[ChunkResult]] = parse_in_parallel,
+    parse: Callable[..., Iterable[ChunkResult]] | None = None,
 ) -> None:
     fs.format = fr.format = name
     opened = open_source(path)
@@ -392,7 +392,7 @@ def _ingest_parallel(
         if get_reader(name).container == "csv":
             header = opened.stream.readline()
             _check_header(header, name, options, source, encoding)
-        for result in parse(
+        for result in (parse or parse_in_parallel)(
             opened,
             reader=name,
             forced=forced,
