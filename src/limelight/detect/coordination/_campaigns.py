@@ -374,6 +374,9 @@ def _with_grown(
     out = {}
     for name, layer in layers.items():
         t = layer.edges
+        if t.num_rows == 0:
+            out[name] = t
+            continue
         src, dst = t.column("source"), t.column("target")
         same = pc.equal(
             pc.take(group, pc.index_in(src, value_set=accounts)),

@@ -53,6 +53,8 @@ def grow_campaigns(
     partners: dict[tuple[str, int], int] = {}
     members = pa.array(list(label), pa.string())
     for table in layers.values():
+        if table.num_rows == 0:
+            continue
         # Only edges with exactly one end in a group matter; the rest stay in Arrow.
         one_end = pc.xor(
             pc.is_in(table.column("source"), value_set=members),
