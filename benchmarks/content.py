@@ -1,7 +1,8 @@
 """Content layer throughput: embeddings, persuasion techniques, AI-written text, LLM calls.
 
 Run ``python benchmarks/content.py`` from the repository root (``--data DIR``, ``--posts N``,
-``--llm-calls N``; about three minutes on two busy cores). On real posts (SemEval-2021
+``--llm-calls N``; with ``--posts 300 --repeats 1``, about 20 minutes at load average 20
+on two cores). On real posts (SemEval-2021
 Task 6 dev meme texts, then TweepFake validation tweets, cycled up to ``--posts``) it
 prints posts per second for
 
