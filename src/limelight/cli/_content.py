@@ -165,6 +165,15 @@ def train_content(
             help="Also learn from SemEval-2020 Task 11 news sentences (not in the shipped head).",
         ),
     ] = False,
+    tweet_negatives: Annotated[
+        int,
+        typer.Option(
+            "--tweet-negatives",
+            min=0,
+            help="Add this many ordinary tweets as weak negatives to the persuasion head "
+            "(fires far less on everyday posts; not in the shipped head, see its model card).",
+        ),
+    ] = 0,
     ai_encoder: Annotated[
         bool,
         typer.Option(
@@ -197,7 +206,9 @@ def train_content(
         raise InputError(f"{data}: no such folder; give the labelled data folder with --data")
     target = out_dir or default_persuasion_path().parent
     persuasion = train_persuasion(
-        data, cache_dir=cache, settings=PersuasionSettings(use_ptc=use_ptc)
+        data,
+        cache_dir=cache,
+        settings=PersuasionSettings(use_ptc=use_ptc, tweet_negatives=tweet_negatives),
     )
     persuasion.save(target / "persuasion.npz")
     dev = persuasion.report["dev"]

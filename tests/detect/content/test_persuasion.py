@@ -9,6 +9,7 @@ import pytest
 
 from limelight.detect.content import (
     MEMES_TO_TECHNIQUE,
+    POLITICAL_ACCOUNTS,
     PTC_TO_TECHNIQUES,
     TECHNIQUES,
     LabelledTexts,
@@ -16,11 +17,13 @@ from limelight.detect.content import (
     PersuasionModel,
     fragments,
     load_ptc,
+    load_tweepfake,
     macro_f1,
     micro_f1,
 )
+from limelight.embed import embed_texts
 
-MARGIN = 0.04
+MARGIN = 0.08
 """Dev micro-F1 must beat the best label-frequency baseline by this much (model card)."""
 
 
@@ -132,3 +135,47 @@ def test_saved_head_loads_to_the_same_predictions(
     before = persuasion_model.head.predict_proba(memes_dev.texts[:10], memes_dev_vectors[:10])
     after = again.predict_proba(memes_dev.texts[:10], memes_dev_vectors[:10])
     np.testing.assert_allclose(before, after, atol=1e-6)
+
+
+ORDINARY_CEILING = 0.8
+"""At most this share of ordinary tweets may get a technique (model card: 0.72 on all 876).
+
+The shipped head, trained on propaganda-dense memes, over-fires on everyday posts; this
+ceiling keeps it from getting worse unnoticed (a head trained with ``--tweet-negatives``
+fires on about a quarter of them)."""
+
+
+def _ordinary_sample(data_dir: Path, n: int = 200) -> list[str]:
+    """Every fourth human validation tweet outside politics, up to ``n`` (never trained on)."""
+    tweets = load_tweepfake(data_dir, "validation")
+    rows = [
+        i
+        for i, (g, a) in enumerate(zip(tweets.generators, tweets.accounts, strict=True))
+        if g == "human" and a not in POLITICAL_ACCOUNTS
+    ]
+    return [tweets.texts[i] for i in rows[::4][:n]]
+
+
+@pytest.mark.slow
+def test_ordinary_tweets_fire_less_than_memes_and_as_reported(
+    persuasion_model: PersuasionModel,
+    data_dir: Path,
+    memes_dev: LabelledTexts,
+    memes_dev_vectors: np.ndarray,
+) -> None:
+    """Everyday tweets fire less often than propaganda memes, and as often as the report says."""
+    thresholds = persuasion_model.head.thresholds
+    texts = _ordinary_sample(data_dir)
+    assert len(texts) == 200
+    tweet_share = float(
+        (persuasion_model.predict_proba(texts, embed_texts(texts)) >= thresholds).any(1).mean()
+    )
+    meme_share = float(
+        (persuasion_model.predict_proba(memes_dev.texts, memes_dev_vectors) >= thresholds)
+        .any(1)
+        .mean()
+    )
+    assert tweet_share <= ORDINARY_CEILING, tweet_share
+    assert meme_share > tweet_share, (meme_share, tweet_share)
+    reported = persuasion_model.head.report["ordinary_tweets"]["with_any_technique"]
+    assert abs(reported - tweet_share) <= 0.1, (reported, tweet_share)
