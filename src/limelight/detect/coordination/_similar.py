@@ -160,8 +160,9 @@ def _band_keys(
     for band in range(n_bands):
         key = np.zeros(starts.size, dtype=np.uint64)
         for col in range(band * rows, (band + 1) * rows):
-            values = (uniq * a[col] + b[col]) >> shift
-            key ^= np.minimum.reduceat(values[sid], starts)
+            # 32-bit values: the gather over every shingle row is half the memory.
+            values = ((uniq * a[col] + b[col]) >> shift).astype(np.uint32)
+            key ^= np.minimum.reduceat(values[sid], starts).astype(np.uint64)
             key *= mult
             key ^= key >> np.uint64(29)
         yield key
@@ -328,8 +329,9 @@ def near_duplicate_items(
     label = np.arange(n, dtype=np.int64)
     if kept.sum() > 1:
         num_perm = max(int(num_perm), 1)
-        uniq, sid = np.unique(h, return_inverse=True)
-        sid = sid.astype(np.int32).ravel()  # half the memory at tens of millions of rows
+        uniq, inverse = np.unique(h, return_inverse=True)
+        sid = inverse.astype(np.int32).ravel()  # half the memory at tens of millions of rows
+        del inverse
         del h
         texts_with = np.unique(tid)  # row i of every band's keys is text texts_with[i]
         bands = lsh_bands(float(threshold), num_perm)
