@@ -1,6 +1,6 @@
 """Ingest throughput: limelight vs coordination-network-toolkit's preprocess, same files.
 
-    python benchmarks/ingest.py [--posts 1000000] [--skip-cnt]
+    python benchmarks/ingest.py [--posts 1000000] [--skip-cnt] [--cpu]
 
 Generates (once, cached under benchmarks/_work/) a twarc2 API v2 JSONL file and a
 coordination-network-toolkit CSV, each with ``--posts`` posts, then times, each in its own
@@ -10,7 +10,8 @@ process so peak memory is the process's own:
 - ``compute_networks DB preprocess`` (coordination-network-toolkit, from PyPI) of the same
   CSV, and of the same JSONL with its ``twitter_json`` format.
 
-Prints a table of posts per second, peak memory and the speed ratio against the toolkit.
+Prints a table of posts per second, peak memory, CPU seconds of the one-process runs and
+the speed ratio against the toolkit.
 """
 
 from __future__ import annotations
@@ -214,6 +215,12 @@ def main() -> None:
     )
     ap.add_argument("--posts", type=int, default=1_000_000, help="posts per generated file")
     ap.add_argument("--skip-cnt", action="store_true", help="do not run the toolkit")
+    ap.add_argument(
+        "--cpu",
+        action="store_true",
+        help="also ingest in one process (--workers 1), whose CPU seconds are all the work "
+        "(worker processes' CPU is not counted: they are the fork server's children)",
+    )
     args = ap.parse_args()
     WORK.mkdir(exist_ok=True)
     n = args.posts
@@ -228,20 +235,22 @@ def main() -> None:
     here = str(Path(sys.executable).parent)
     limelight = shutil.which("limelight", path=here) or shutil.which("limelight") or "limelight"
     cnt = shutil.which("compute_networks", path=here) or shutil.which("compute_networks")
-    rows = []
+    rows: list[tuple[str, str, int, float, float | None, float]] = []
 
-    def bench_limelight(src: Path, label: str) -> float:
+    def bench_limelight(src: Path, label: str, workers: int | None = None) -> float:
         db = WORK / f"bench_{label}.duckdb"
         for p in (db, db.with_name(db.name + ".wal")):
             p.unlink(missing_ok=True)
+        extra = [] if workers is None else ["--workers", str(workers)]
         wall, cpu, rss, out = run_isolated(
-            [limelight, "ingest", str(src), "--db", str(db), "--json"], WORK
+            [limelight, "ingest", str(src), "--db", str(db), "--json", *extra], WORK
         )
         summary = orjson.loads(out)
         posts = summary["read"]
         assert summary["read"] == summary["stored"] + summary["duplicates"] + summary["rejected"]
-        rows.append((label, "limelight ingest", posts, wall, cpu, rss))
-        print(f"  {label}: limelight {posts / wall:,.0f} posts/s, {cpu:.1f} CPU s", flush=True)
+        tool = "limelight ingest" + ("" if workers is None else f" --workers {workers}")
+        rows.append((label, tool, posts, wall, cpu if workers == 1 else None, rss))
+        print(f"  {label}: {tool} {posts / wall:,.0f} posts/s", flush=True)
         return posts / wall
 
     def bench_cnt(src: Path, fmt: str, label: str) -> float:
@@ -260,6 +269,9 @@ def main() -> None:
     ratios = {}
     ll_csv = bench_limelight(csvf, "cnt-csv")
     ll_json = bench_limelight(jsonl, "twarc2-jsonl")
+    if args.cpu:
+        for src, label in ((csvf, "cnt-csv"), (jsonl, "twarc2-jsonl")):
+            bench_limelight(src, label, workers=1)
     if cnt and not args.skip_cnt:
         ratios["cnt-csv"] = ll_csv / bench_cnt(csvf, "csv", "cnt-csv")
         ratios["twarc2-jsonl"] = ll_json / bench_cnt(jsonl, "twitter_json", "twarc2-jsonl")
@@ -272,14 +284,16 @@ def main() -> None:
     )
     for label, tool, posts, wall, cpu, rss in rows:
         ratio = f"{ratios[label]:.1f}x" if tool == "limelight ingest" and label in ratios else ""
+        cpu_s = "" if cpu is None else f"{cpu:.1f}"
         print(
-            f"{label:<14} {tool:<34} {posts:>10,} {wall:>8.1f} {cpu:>7.1f} "
+            f"{label:<14} {tool:<34} {posts:>10,} {wall:>8.1f} {cpu_s:>7} "
             f"{posts / wall:>10,.0f} {rss:>8.0f} {ratio:>7}"
         )
     print(
         "\nrecords for limelight = posts read (a twarc2 file also yields the referenced tweets "
         "as posts of their own); posts/s = records / wall time, process start included; "
-        "CPU s = user + system seconds of the command and its workers."
+        "CPU s = user + system seconds of a one-process command (the toolkit, or limelight "
+        "with --workers 1 under --cpu); the load is a 1-minute average."
     )
 
 

@@ -40,6 +40,11 @@ __all__ = [
     "parse_in_parallel",
 ]
 
+#: Chunks submitted to the workers ahead of the one awaited: enough that the workers keep
+#: parsing while this process writes a batch to the store (a transaction takes seconds),
+#: few enough that the chunks and results held stay a few hundred MB.
+IN_FLIGHT_CHUNKS = 32
+
 #: JSON formats read column-wise (sources/_columnar_json.py); files in them are read in
 #: chunks even when small, so that the column-wise path is the one used.
 COLUMNAR_JSON: frozenset[str] = frozenset({"twarc2", "twarc2-flat"})
@@ -264,8 +269,9 @@ def parse_in_parallel(
 ) -> Iterator[ChunkResult]:
     """Parse a file's chunks on ``workers`` processes and yield the results in order.
 
-    At most two chunks per worker are in flight, so memory stays bounded whatever the
-    file's size. A worker's unexpected error is raised here.
+    At most IN_FLIGHT_CHUNKS chunks are in flight, so memory stays bounded whatever the
+    file's size, while the workers keep parsing during the store's transactions. A
+    worker's unexpected error is raised here.
     """
     tasks = _tasks(opened, reader, forced, options, encoding, source, header)
     if workers < 2:
@@ -281,7 +287,7 @@ def parse_in_parallel(
             try:
                 for task in tasks:
                     pending.append(pool.submit(parse_chunk, task))
-                    if len(pending) >= 2 * workers:
+                    if len(pending) >= IN_FLIGHT_CHUNKS:
                         yield pending.popleft().result()
             except LimelightError:
                 # Records before a truncation are good: hand them over, then fail.
