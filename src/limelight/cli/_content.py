@@ -170,10 +170,10 @@ def train_content(
         typer.Option(
             "--tweet-negatives",
             min=0,
-            help="Add this many ordinary tweets as weak negatives to the persuasion head "
-            "(fires far less on everyday posts; not in the shipped head, see its model card).",
+            help="Ordinary tweets added as weak negatives to the persuasion head (the shipped "
+            "head: 1000; 0 trains on the memes alone, see its model card).",
         ),
-    ] = 0,
+    ] = 1000,
     ai_encoder: Annotated[
         bool,
         typer.Option(

@@ -23,7 +23,7 @@ from limelight.detect.content import (
 )
 from limelight.embed import embed_texts
 
-MARGIN = 0.08
+MARGIN = 0.07
 """Dev micro-F1 must beat the best label-frequency baseline by this much (model card)."""
 
 
@@ -137,12 +137,11 @@ def test_saved_head_loads_to_the_same_predictions(
     np.testing.assert_allclose(before, after, atol=1e-6)
 
 
-ORDINARY_CEILING = 0.8
-"""At most this share of ordinary tweets may get a technique (model card: 0.72 on all 876).
+ORDINARY_CEILING = 0.5
+"""At most this share of ordinary tweets may get a technique (model card: 0.40 on all 876).
 
-The shipped head, trained on propaganda-dense memes, over-fires on everyday posts; this
-ceiling keeps it from getting worse unnoticed (a head trained with ``--tweet-negatives``
-fires on about a quarter of them)."""
+A head trained on propaganda-dense memes alone fired on 0.72 of them; the shipped head also
+learns from ordinary tweets as weak negatives, and this ceiling keeps that from eroding."""
 
 
 def _ordinary_sample(data_dir: Path, n: int = 200) -> list[str]:
