@@ -6,7 +6,9 @@
 - **AI-written text** (``AiTextModel``, ``find_ai_phrases``): a learned score trained on
   TweepFake, self-revealing phrases and refusals in 13 languages as a rule with its
   evidence, and the share of each account's posts judged AI-written
-  (``account_ai_shares``). Model card: docs/models/ai_text.md.
+  (``account_ai_shares``); optionally blended with MiniLM fine-tuned by a low-rank adapter
+  (``TunedEncoder``, ``fine_tune``, ``train_ai_text_encoder``). Model card:
+  docs/models/ai_text.md.
 - **Narratives** (``find_narratives``): posts grouped by meaning, near-duplicates collapsed
   first, with top terms, representative posts, accounts and time span, and a title
   (``title_narratives``: written by the LLM when a client is given and its reply is
