@@ -133,3 +133,25 @@ def test_with_times_only_texts_posted_close_together_are_compared() -> None:
     assert len(set(near_duplicate_items(texts, threshold=0.8).to_pylist())) == 1
     endless = near_duplicate_items(texts, threshold=0.8, at_us=at, window=float("inf"))
     assert len(set(endless.to_pylist())) == 1
+
+
+@pytest.mark.slow
+def test_chunks_of_time_give_the_same_clusters(monkeypatch: pytest.MonkeyPatch) -> None:
+    from limelight.detect.coordination import _similar
+
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(40)]
+    texts, at = [], []
+    for k in range(300):
+        base = rng.sample(words, 10)
+        for j in range(3):  # three variants of each message, one word changed, minutes apart
+            variant = list(base)
+            variant[j] = f"x{k}"
+            texts.append(" ".join(variant))
+            at.append((k * 90 + j * 20) * 1_000_000)
+    column, times = pa.array(texts), pa.array(at, pa.int64())
+    whole = near_duplicate_items(column, threshold=0.6, at_us=times, window=60).to_pylist()
+    monkeypatch.setattr(_similar, "_CHUNK", 50)
+    chunked = near_duplicate_items(column, threshold=0.6, at_us=times, window=60).to_pylist()
+    assert chunked == whole
+    assert len(set(whole)) < len(texts)  # some variants were joined

@@ -44,6 +44,7 @@ import functools
 import math
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -60,6 +61,8 @@ _WORD_SQL = r"[\pL\pN_]+"
 _NEIGHBOURS = 32
 # Shingle rows per block of the exact check (x 64): bounds its memory.
 _BLOCK = 1 << 17
+# Text-time rows per chunk when texts are compared within time cells: bounds memory.
+_CHUNK = 2_000_000
 # Weights of a missed and of a wrongly proposed similarity when choosing the bands.
 _MISS, _PROPOSE = 0.9, 0.1
 
@@ -293,6 +296,50 @@ def _cell_keys(
         yield row
 
 
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    shingle_size: int
+    min_tokens: int
+    num_perm: int
+    seed: int
+    threshold: float
+
+
+def _links(
+    texts: pa.Array, settings: _Settings, rows: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Checked near-duplicate links among ``texts`` and the texts that have shingles.
+
+    Both as positions in ``texts``. With ``rows`` (text position, time cell), texts are
+    proposed only when their band keys agree within one cell; without, anywhere.
+    """
+    tid, h = _shingle_hashes(texts, settings.shingle_size, settings.min_tokens)
+    texts_with = np.unique(tid)  # row i of every band's keys is text texts_with[i]
+    none = np.empty((0, 2), dtype=np.int64)
+    if texts_with.size < 2:
+        return none, texts_with
+    uniq, inverse = np.unique(h, return_inverse=True)
+    sid = inverse.astype(np.int32).ravel()  # half the memory at tens of millions of rows
+    del inverse, h
+    bands = lsh_bands(settings.threshold, settings.num_perm)
+    keys = _band_keys(tid, sid, uniq, settings.num_perm, settings.seed, bands)
+    if rows is None:
+        pairs = _band_pairs(keys, texts_with.size)
+    else:
+        at = np.searchsorted(texts_with, rows[0])
+        has = at < texts_with.size
+        has[has] = texts_with[at[has]] == rows[0][has]
+        pos, cell = at[has], rows[1][has]
+        row_pairs = _band_pairs(_cell_keys(keys, pos, cell), pos.size)
+        pairs = np.sort(pos[row_pairs], axis=1)
+        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+        code = np.unique(pairs[:, 0] * np.int64(texts_with.size) + pairs[:, 1])
+        pairs = np.stack([code // texts_with.size, code % texts_with.size], axis=1)
+    if not pairs.size:
+        return none, texts_with
+    return _verified(tid, sid, texts_with, pairs, settings.threshold), texts_with
+
+
 def near_duplicate_items(
     texts: pa.ChunkedArray | pa.Array,
     *,
@@ -323,32 +370,40 @@ def near_duplicate_items(
         distinct = distinct.combine_chunks()
     n = len(distinct)
     index = pc.index_in(texts, value_set=distinct)
-    tid, h = _shingle_hashes(distinct, max(int(shingle_size), 1), min_tokens)
+    settings = _Settings(
+        max(int(shingle_size), 1),
+        int(min_tokens),
+        max(int(num_perm), 1),
+        int(random_state),
+        float(threshold),
+    )
     kept = np.zeros(n, dtype=bool)
-    kept[tid] = True
-    label = np.arange(n, dtype=np.int64)
-    if kept.sum() > 1:
-        num_perm = max(int(num_perm), 1)
-        uniq, inverse = np.unique(h, return_inverse=True)
-        sid = inverse.astype(np.int32).ravel()  # half the memory at tens of millions of rows
-        del inverse
-        del h
-        texts_with = np.unique(tid)  # row i of every band's keys is text texts_with[i]
-        bands = lsh_bands(float(threshold), num_perm)
-        keys = _band_keys(tid, sid, uniq, num_perm, int(random_state), bands)
-        if at_us is not None and window is not None and math.isfinite(window):
-            idx = pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-            times = pc.fill_null(pc.cast(at_us, pa.int64()), 0).to_numpy(zero_copy_only=False)
-            pos, cell = _time_cells(idx, times, round(window * 1_000_000), texts_with)
-            row_pairs = _band_pairs(_cell_keys(keys, pos, cell), pos.size)
-            pairs = np.sort(pos[row_pairs], axis=1)
-            pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-            code = np.unique(pairs[:, 0] * np.int64(texts_with.size) + pairs[:, 1])
-            pairs = np.stack([code // texts_with.size, code % texts_with.size], axis=1)
-        else:
-            pairs = _band_pairs(keys, texts_with.size)
-        if pairs.size:
-            label = _components(n, _verified(tid, sid, texts_with, pairs, float(threshold)))
+    found: list[np.ndarray] = []
+    if at_us is not None and window is not None and math.isfinite(window):
+        idx = pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        times = pc.fill_null(pc.cast(at_us, pa.int64()), 0).to_numpy(zero_copy_only=False)
+        every = np.arange(n, dtype=np.int64)
+        text, cell = _time_cells(idx, times, round(window * 1_000_000), every)
+        # Cells in order, cut into chunks of about _CHUNK rows at cell boundaries: a pair
+        # shares a cell, so it lies within one chunk, and memory follows the chunk.
+        order = np.lexsort((text, cell))
+        text, cell = text[order], cell[order]
+        new_cell = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        first = np.searchsorted(new_cell, np.arange(0, cell.size, _CHUNK))
+        cuts = np.unique(new_cell[first[first < new_cell.size]])
+        for lo, hi in zip(cuts, np.r_[cuts[1:], cell.size], strict=True):
+            members = np.unique(text[lo:hi])
+            local = np.searchsorted(members, text[lo:hi])
+            links, with_shingles = _links(
+                distinct.take(pa.array(members)), settings, (local, cell[lo:hi])
+            )
+            kept[members[with_shingles]] = True
+            found.append(members[links])
+    else:
+        links, with_shingles = _links(distinct, settings, None)
+        kept[with_shingles] = True
+        found.append(links)
+    label = _components(n, np.concatenate(found) if found else np.empty((0, 2), np.int64))
     # The cluster's item is its smallest text: rank texts, take the lowest rank per label.
     order = pc.sort_indices(distinct).to_numpy()
     rank = np.empty(n, dtype=np.int64)
