@@ -21,9 +21,12 @@ each one to 64 bits; numpy computes the MinHash signatures over all shingles in 
 ``minimum.reduceat``); the signature is cut into bands and texts that agree on a whole
 band are candidates (sorting each band's keys, not a Python index); the exact Jaccard of
 every candidate pair is one join in DuckDB; the clusters are connected components by
-label propagation in numpy. At a million generated posts (about half a million distinct
-texts) this takes seconds where a per-text Python index took more than a quarter of an
-hour (docs/coordination.md, "Speed").
+label propagation in numpy. Given the texts' times and a window, texts are proposed only
+when posted in the same or neighbouring window-wide time cells, and the work runs in
+chunks of cells, so memory follows a chunk. At a million generated posts (about half a
+million distinct texts) this takes about a minute on two loaded cores where a per-text
+Python index (datasketch) was stopped after a quarter of an hour (docs/coordination.md,
+"Speed").
 
 Bands and rows: ``b`` bands of ``r`` rows (``b * r <= num_perm``) are chosen to minimise
 the weighted area of wrongly proposed (below the threshold) and wrongly missed (above it)
