@@ -115,6 +115,7 @@ def _page(
     }
 
 
+@pytest.mark.slow
 def test_real_twarc2_files_read_the_same(tmp_path: Path, data_dir: Path) -> None:
     folder = tmp_path / "twarc2"
     folder.mkdir()
@@ -381,6 +382,7 @@ _pages = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -480,6 +482,7 @@ _refs = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
