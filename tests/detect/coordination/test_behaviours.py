@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,7 +29,7 @@ def _post(n: str, account: str, seconds: float, **fields: object) -> Post:
     return Post("twitter", n, account, at(seconds), **fields)  # type: ignore[arg-type]
 
 
-def _items(posts: list[Post], behaviour: str, **options: object) -> dict[str, str]:
+def _items(posts: list[Post], behaviour: str, **options: Any) -> dict[str, str]:
     table = actions(posts_table(posts), behaviour, **options)
     assert table.schema == ACTION_SCHEMA
     return dict(

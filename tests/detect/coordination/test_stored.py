@@ -114,7 +114,7 @@ def test_campaigns_write_their_scored_edges_with_parameters(world_db: Path) -> N
 class _Failing(dict[str, pa.Table]):
     """Hands over its first table, then fails: an error in the middle of a write."""
 
-    def items(self):  # type: ignore[no-untyped-def,override]
+    def items(self):  # type: ignore[no-untyped-def]
         for k, item in enumerate(dict.items(self)):
             if k == 1:
                 raise RuntimeError("disk full")
