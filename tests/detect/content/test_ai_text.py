@@ -71,21 +71,32 @@ def _pairs(tweets: TweetSet) -> tuple[list[str], list[str]]:
 def test_head_beats_chance_on_every_generator_family(
     ai_text_model: AiTextModel, tweepfake_validation: TweetSet
 ) -> None:
-    scores = ai_text_model.model_scores(tweepfake_validation.texts)
-    pred = scores >= ai_text_model.threshold
     truth = tweepfake_validation.is_ai.astype(bool)
     generators = np.array(tweepfake_validation.generators)
-    accuracy = float((pred == truth).mean())
-    assert accuracy >= 0.78, accuracy
-    for family in ("human", "gpt2", "rnn", "others"):
-        rows = generators == family
-        assert rows.sum() > 300
-        family_accuracy = float((pred[rows] == truth[rows]).mean())
-        # chance is 0.5 on each family; GPT-2 is the hardest (model card)
-        assert family_accuracy >= 0.65, (family, family_accuracy)
-    assert accuracy == pytest.approx(ai_text_model.head.report["validation"]["accuracy"], abs=1e-3)
+    ngram_only = AiTextModel(use_encoder=False)
+    # the shipped model (n-gram head blended with the fine-tuned encoder when the package
+    # has one) and the n-gram head alone, each against the figures its file records
+    models = [(ai_text_model, 0.84, 0.70), (ngram_only, 0.78, 0.65)]
+    for model, floor, family_floor in models:
+        pred = model.model_scores(tweepfake_validation.texts) >= model.threshold
+        accuracy = float((pred == truth).mean())
+        assert accuracy >= floor, (model.version, accuracy)
+        for family in ("human", "gpt2", "rnn", "others"):
+            rows = generators == family
+            assert rows.sum() > 300
+            family_accuracy = float((pred[rows] == truth[rows]).mean())
+            # chance is 0.5 on each family; GPT-2 is the hardest (model card)
+            assert family_accuracy >= family_floor, (model.version, family, family_accuracy)
+        recorded = (
+            model.encoder.report["validation"]["blended"]["accuracy"]
+            if model.encoder is not None
+            else model.head.report["validation"]["accuracy"]
+        )
+        assert accuracy == pytest.approx(recorded, abs=1e-3)
+    assert ai_text_model.encoder is not None, "the package ships the fine-tuned encoder"
 
 
+@pytest.mark.slow
 def test_accounts_of_bots_are_findings_and_human_accounts_are_not(
     ai_text_model: AiTextModel, tweepfake_validation: TweetSet
 ) -> None:

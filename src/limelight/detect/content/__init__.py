@@ -98,7 +98,11 @@ from limelight.detect.content._train import (
     ordinary_tweets,
     train_persuasion,
 )
-from limelight.detect.content._train_ai import train_ai_text, train_ai_text_encoder
+from limelight.detect.content._train_ai import (
+    blend_ai_text_encoder,
+    train_ai_text,
+    train_ai_text_encoder,
+)
 
 __all__ = [
     "AI_PHRASES",
@@ -136,6 +140,7 @@ __all__ = [
     "TweetSet",
     "account_ai_shares",
     "analyse_posts",
+    "blend_ai_text_encoder",
     "build_features",
     "check_title",
     "default_ai_text_encoder_path",

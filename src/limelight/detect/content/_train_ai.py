@@ -126,9 +126,7 @@ def train_ai_text_encoder(
     """
     s = settings or AdapterSettings()
     train = load_tweepfake(data_dir, "train")
-    valid = load_tweepfake(data_dir, "validation")
-    order = np.random.default_rng(s.seed).permutation(len(train.texts))
-    held, rest = order[:holdout], order[holdout:]
+    _, rest = _blend_split(len(train.texts), s.seed, holdout)
     tuned = rest if tune_limit is None else rest[:tune_limit]
     encoder = fine_tune(
         [train.texts[i] for i in tuned],
@@ -139,6 +137,34 @@ def train_ai_text_encoder(
         device=device,
         progress=progress,
     )
+    blended = blend_ai_text_encoder(data_dir, ngram_head, encoder, holdout=holdout, device=device)
+    return replace(blended, report={**blended.report, "tune_limit": tune_limit})
+
+
+def _blend_split(n: int, seed: int, holdout: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training tweets kept out of fine-tuning for the blend, and the others."""
+    order = np.random.default_rng(seed).permutation(n)
+    return order[:holdout], order[holdout:]
+
+
+def blend_ai_text_encoder(
+    data_dir: Path,
+    ngram_head: LinearHead,
+    encoder: TunedEncoder,
+    *,
+    holdout: int = BLEND_HOLDOUT,
+    device: str = "cpu",
+) -> TunedEncoder:
+    """Blend a fine-tuned ``encoder`` with ``ngram_head`` and score the validation split.
+
+    Separate from fine-tuning so that an adapter trained on a GPU machine can be blended
+    with the n-gram head of the machine that ships it: the blend names the head's
+    content hash, and floating-point libraries differ in the last bits between machines.
+    The held-out tweets are the ones the adapter's seed kept out of its training.
+    """
+    train = load_tweepfake(data_dir, "train")
+    valid = load_tweepfake(data_dir, "validation")
+    held, rest = _blend_split(len(train.texts), encoder.settings.seed, holdout)
     spec = ngram_head.spec
     c = float(ngram_head.report.get("settings", {}).get("c", AI_TEXT_C))
     x_rest = build_features([train.texts[i] for i in rest], None, spec)
@@ -167,7 +193,6 @@ def train_ai_text_encoder(
                 "ngram_version": ngram_head.version,
                 "holdout_tweets": len(held),
             },
-            "tune_limit": tune_limit,
             "validation": {
                 "tweets": len(valid.texts),
                 "encoder_alone": _accuracy_report(
