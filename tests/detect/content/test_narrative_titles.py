@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from limelight.detect.content import (
+    LLMPersuasionLabeller,
     NarrativeSettings,
+    analyse_posts,
     check_title,
     find_narratives,
     key_terms_title,
@@ -171,3 +173,32 @@ def test_real_llm_titles_are_checked_and_the_injection_never_titles(
                 assert row["title"] == key_terms_title(row["top_terms"], row["narrative_id"])
         logged = db.query(f"SELECT count(*) FROM {USAGE_TABLE} WHERE task = 'narrative-title'")
         assert logged[0][0] == asked.calls
+
+
+@pytest.mark.slow
+def test_the_llm_that_labels_techniques_also_titles_the_narratives(
+    local_llm: LLMSettings,  # noqa: F811
+    data_dir: Path,
+    tmp_path: Path,
+) -> None:
+    """``limelight content --llm``: one client for techniques and narrative titles."""
+    texts = [*_posts(data_dir, "covid", 6), *_posts(data_dir, "music", 6)]
+    n = len(texts)
+    times = [datetime(2020, 3, 1, tzinfo=UTC) + timedelta(hours=i) for i in range(n)]
+    with Database(tmp_path / "content.duckdb") as db:
+        with LLMClient(local_llm.with_(max_retries=0), store=db) as client:
+            result = analyse_posts(
+                ["twitter"] * n,
+                [f"p{i}" for i in range(n)],
+                [f"a{i % 4}" for i in range(n)],
+                texts,
+                times,
+                persuasion=LLMPersuasionLabeller(client),
+                narratives=NarrativeSettings(min_posts=5),
+            )
+        rows = result.tables["narratives"].to_pylist()
+        assert rows, "the two topics make at least one narrative"
+        logged = db.query(f"SELECT count(*) FROM {USAGE_TABLE} WHERE task = 'narrative-title'")
+        assert logged[0][0] == len(rows)
+        for row in rows:
+            assert row["title"] and row["title_source"] in ("llm", "key_terms")

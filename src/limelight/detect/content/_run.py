@@ -183,8 +183,10 @@ def analyse_posts(
     ]
     settings = narratives or NarrativeSettings()
     row_ids = [str(i) for i in range(n)]
+    # the LLM that labels techniques also titles the narratives (key terms without one)
+    llm = persuasion.client if isinstance(persuasion, LLMPersuasionLabeller) else None
     narrative_table, members = find_narratives(
-        row_ids, texts, account_ids, created_at, embeddings=vectors, settings=settings
+        row_ids, texts, account_ids, created_at, embeddings=vectors, settings=settings, llm=llm
     )
     rows_of = [int(r) for r in members.column("post_id").to_pylist()]
     members = pa.table(
