@@ -17,8 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import limelight._parallel as parallel
-from limelight.ingest import ingest_paths
-from limelight.store import Database
+from tests._columnar_parity import ingest_with_path
 
 HEADER = [
     "message_id",
@@ -39,33 +38,9 @@ TABLES = {
 }
 
 
-def _ingest(
-    path: Path, db_path: Path, *, columnar: bool, **kw: Any
-) -> tuple[dict[str, Any], dict[str, list[Any]], int]:
-    used = 0
-    real = parallel._parse_columnar
-
-    def counting(task: parallel.ChunkTask, threads: bool) -> parallel.ChunkResult | None:
-        nonlocal used
-        result = real(task, threads) if columnar else None
-        used += result is not None
-        return result
-
-    parallel._parse_columnar = counting  # type: ignore[assignment]
-    try:
-        with Database(db_path) as db:
-            summary = ingest_paths([path], db, **kw).to_json()
-            tables = {name: db.query(sql) for name, sql in TABLES.items()}
-    finally:
-        parallel._parse_columnar = real  # type: ignore[assignment]
-    for f in summary["files"]:
-        f.pop("seconds")
-    return summary, tables, used
-
-
 def _both(path: Path, tmp: Path, **kw: Any) -> tuple[dict[str, Any], dict[str, list[Any]], int]:
-    fast = _ingest(path, tmp / "fast.duckdb", columnar=True, **kw)
-    slow = _ingest(path, tmp / "slow.duckdb", columnar=False, **kw)
+    fast = ingest_with_path([path], tmp / "fast.duckdb", TABLES, columnar=True, **kw)
+    slow = ingest_with_path([path], tmp / "slow.duckdb", TABLES, columnar=False, **kw)
     assert slow[2] == 0
     assert fast[0] == slow[0]
     for name in TABLES:

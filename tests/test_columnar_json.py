@@ -18,8 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import limelight._parallel as parallel
-from limelight.ingest import ingest_paths
-from limelight.store import Database
+from tests._columnar_parity import ingest_with_path
 
 TABLES = {
     "posts": "SELECT * FROM posts ORDER BY platform, post_id",
@@ -30,37 +29,13 @@ TABLES = {
 }
 
 
-def _ingest(
-    paths: list[Path], db_path: Path, *, columnar: bool, **kw: Any
-) -> tuple[dict[str, Any], dict[str, list[Any]], int]:
-    used = 0
-    real = parallel._parse_columnar
-
-    def counting(task: parallel.ChunkTask, threads: bool) -> parallel.ChunkResult | None:
-        nonlocal used
-        result = real(task, threads) if columnar else None
-        used += result is not None
-        return result
-
-    parallel._parse_columnar = counting
-    try:
-        with Database(db_path) as db:
-            summary = ingest_paths(paths, db, workers=1, **kw).to_json()
-            tables = {name: db.query(sql) for name, sql in TABLES.items()}
-    finally:
-        parallel._parse_columnar = real
-    for f in summary["files"]:
-        f.pop("seconds")
-    return summary, tables, used
-
-
 def _both(
     paths: list[Path], tmp: Path, **kw: Any
 ) -> tuple[dict[str, Any], dict[str, list[Any]], int]:
     for name in ("fast.duckdb", "slow.duckdb"):
         (tmp / name).unlink(missing_ok=True)
-    fast = _ingest(paths, tmp / "fast.duckdb", columnar=True, **kw)
-    slow = _ingest(paths, tmp / "slow.duckdb", columnar=False, **kw)
+    fast = ingest_with_path(paths, tmp / "fast.duckdb", TABLES, columnar=True, workers=1, **kw)
+    slow = ingest_with_path(paths, tmp / "slow.duckdb", TABLES, columnar=False, workers=1, **kw)
     assert slow[2] == 0
     assert fast[0] == slow[0]
     for name in TABLES:

@@ -819,16 +819,7 @@ def _entity_urls(lists: pa.Array, ids: pa.Array, n: int) -> tuple[pa.Array, npt.
     keep &= _truthy(link)
     link = link.filter(pa.array(keep))
     parent = parent[keep]
-    failed: set[str] = set()
-
-    def norm(u: str) -> str | None:
-        try:
-            return normalize_url(u)
-        except Exception:  # the row path rejects the page with the reason
-            failed.add(u)
-            return None
-
-    normalized = _per_distinct(link, norm, _S)
+    normalized, failed = _normalized_urls(link)
     if failed:
         bad = _bool(pc.is_in(link, value_set=pa.array(sorted(failed), _S)))
         slow[parent[bad]] = True
@@ -849,6 +840,23 @@ def _entity_urls(lists: pa.Array, ids: pa.Array, n: int) -> tuple[pa.Array, npt.
     return _lists(normalized.filter(pa.array(~drop)), parent[~drop], n), slow
 
 
+def _normalized_urls(links: pa.Array) -> tuple[pa.Array, set[str]]:
+    """Each distinct link normalized once, and the links ``normalize_url`` refused.
+
+    A refused link sends its record to the row path, which rejects it with the reason.
+    """
+    failed: set[str] = set()
+
+    def norm(u: str) -> str | None:
+        try:
+            return normalize_url(u)
+        except Exception:
+            failed.add(u)
+            return None
+
+    return _per_distinct(links, norm, _S), failed
+
+
 def _map_users(
     users: pa.Array, seen_at: pa.Array, platform: str
 ) -> tuple[dict[str, pa.Array], npt.NDArray[np.bool_]]:
@@ -866,16 +874,7 @@ def _map_users(
     first = pc.list_element(pc.if_else(pa.array(has_links), links, pa.nulls(n, links.type)), 0)
     expanded = _field(first, "expanded_url")
     url = pc.if_else(pa.array(has_links & _truthy(expanded)), expanded, url)
-    failed: set[str] = set()
-
-    def norm(u: str) -> str | None:
-        try:
-            return normalize_url(u)
-        except Exception:  # the row path rejects the page with the reason
-            failed.add(u)
-            return None
-
-    url = _per_distinct(url, norm, _S)
+    url, failed = _normalized_urls(url)
     if failed:
         slow |= _bool(pc.is_in(_field(users, "url"), value_set=pa.array(sorted(failed), _S)))
     image = _field(users, "profile_image_url")
