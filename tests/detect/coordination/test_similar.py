@@ -155,3 +155,11 @@ def test_chunks_of_time_give_the_same_clusters(monkeypatch: pytest.MonkeyPatch) 
     chunked = near_duplicate_items(column, threshold=0.6, at_us=times, window=60).to_pylist()
     assert chunked == whole
     assert len(set(whole)) < len(texts)  # some variants were joined
+
+
+@pytest.mark.parametrize("texts", [[None, None, None], []])
+def test_no_text_within_a_window_gives_no_items(texts: list[str | None]) -> None:
+    # a store of reposts only (the bundled demo sample) has no text to compare
+    at_us = pa.array([1_600_000_000_000_000 + i for i in range(len(texts))], pa.int64())
+    items = near_duplicate_items(pa.array(texts, pa.string()), at_us=at_us, window=60.0)
+    assert len(items) == len(texts) and items.null_count == len(texts)

@@ -394,7 +394,8 @@ def near_duplicate_items(
         new_cell = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
         first = np.searchsorted(new_cell, np.arange(0, cell.size, _CHUNK))
         cuts = np.unique(new_cell[first[first < new_cell.size]])
-        for lo, hi in zip(cuts, np.r_[cuts[1:], cell.size], strict=True):
+        ends = np.r_[cuts[1:], cell.size][: cuts.size]  # no text at all: no cut, no chunk
+        for lo, hi in zip(cuts, ends, strict=True):
             members = np.unique(text[lo:hi])
             local = np.searchsorted(members, text[lo:hi])
             links, with_shingles = _links(
