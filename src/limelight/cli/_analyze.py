@@ -25,7 +25,15 @@ from limelight.campaigns import (
     export_results,
     run_stages,
 )
-from limelight.cli._common import DbOption, console, err_console, handle_errors
+from limelight.cli._common import (
+    AlphaOption,
+    DbOption,
+    MinAccountsOption,
+    SeedOption,
+    console,
+    err_console,
+    handle_errors,
+)
 from limelight.errors import InputError
 from limelight.ingest import IngestSummary, ingest_paths
 from limelight.store import Database
@@ -185,11 +193,9 @@ def analyze(
         list[str] | None,
         typer.Option("--behaviour", "-b", help="Coordination behaviour to use (repeatable)."),
     ] = None,
-    alpha: Annotated[
-        float, typer.Option(help="False discovery rate for co-action edges.", min=1e-12, max=0.5)
-    ] = 0.01,
-    min_accounts: Annotated[int, typer.Option(help="Smallest campaign reported.", min=2)] = 3,
-    seed: Annotated[int, typer.Option(help="Random seed for Leiden clustering.")] = 0,
+    alpha: AlphaOption = 0.01,
+    min_accounts: MinAccountsOption = 3,
+    seed: SeedOption = 0,
     content: Annotated[
         bool,
         typer.Option(

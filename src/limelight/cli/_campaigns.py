@@ -10,7 +10,15 @@ import orjson
 import typer
 from rich.table import Table
 
-from limelight.cli._common import DbOption, console, err_console, handle_errors
+from limelight.cli._common import (
+    AlphaOption,
+    DbOption,
+    MinAccountsOption,
+    SeedOption,
+    console,
+    err_console,
+    handle_errors,
+)
 from limelight.cli._scale import AddressOption, EngineOption, edge_join
 from limelight.errors import InputError
 from limelight.store import Database
@@ -37,11 +45,9 @@ def campaigns(
         list[str] | None,
         typer.Option("--behaviour", "-b", help="Use only this behaviour (repeatable)."),
     ] = None,
-    alpha: Annotated[
-        float, typer.Option(help="False discovery rate for co-action edges.", min=1e-12, max=0.5)
-    ] = 0.01,
-    min_accounts: Annotated[int, typer.Option(help="Smallest campaign reported.", min=2)] = 3,
-    seed: Annotated[int, typer.Option(help="Random seed for Leiden clustering.")] = 0,
+    alpha: AlphaOption = 0.01,
+    min_accounts: MinAccountsOption = 3,
+    seed: SeedOption = 0,
     paraphrase: Annotated[
         bool,
         typer.Option(

@@ -17,7 +17,16 @@ from rich.markup import escape
 from limelight.errors import LimelightError
 from limelight.store._database import is_interrupt
 
-__all__ = ["DbOption", "console", "err_console", "handle_errors", "print_json"]
+__all__ = [
+    "AlphaOption",
+    "DbOption",
+    "MinAccountsOption",
+    "SeedOption",
+    "console",
+    "err_console",
+    "handle_errors",
+    "print_json",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +42,13 @@ DbOption = Annotated[
         dir_okay=False,
     ),
 ]
+
+# The campaign options shared by `campaigns` and `analyze` (defaults in docs/campaigns.md).
+AlphaOption = Annotated[
+    float, typer.Option(help="False discovery rate for co-action edges.", min=1e-12, max=0.5)
+]
+MinAccountsOption = Annotated[int, typer.Option(help="Smallest campaign reported.", min=2)]
+SeedOption = Annotated[int, typer.Option(help="Random seed for Leiden clustering.")]
 
 
 def handle_errors(func: F) -> F:
