@@ -24,6 +24,16 @@ from limelight.store import Database
 __all__ = ["register"]
 
 
+AiEncoderOption = Annotated[
+    bool,
+    typer.Option(
+        "--ai-encoder/--no-ai-encoder",
+        help="Score AI-written text with the fine-tuned MiniLM blended in (more accurate); "
+        "--no-ai-encoder keeps the n-gram head alone, about ten times faster on a CPU.",
+    ),
+]
+
+
 @handle_errors
 def content(
     db: DbOption = Path("limelight.duckdb"),
@@ -50,11 +60,13 @@ def content(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    ai_encoder: AiEncoderOption = True,
     engine: EngineOption = None,
     address: AddressOption = None,
 ) -> None:
     """Find persuasion techniques, AI-written posts and narratives in the store's posts."""
     from limelight.detect.content import (
+        AiTextModel,
         LLMPersuasionLabeller,
         PersuasionModel,
         run_content,
@@ -70,6 +82,7 @@ def content(
         raise InputError(f"{persuasion_model}: no such model file; give a .npz head")
     ray_engine = chosen_engine(engine, address)
     embed = ray_engine.embed if ray_engine is not None else None
+    ai_text = AiTextModel(use_encoder=ai_encoder)
     with Database(db) as store:
         if not store.has_table("posts") or store.count("posts") == 0:
             raise InputError(f"{db}: the store holds no posts; ingest data first")
@@ -85,12 +98,18 @@ def content(
                     limit=limit,
                     min_posts=min_posts,
                     persuasion=LLMPersuasionLabeller(client),
+                    ai_text=ai_text,
                     embed=embed,
                 )
         else:
             local = PersuasionModel(model_path=persuasion_model) if persuasion_model else None
             result = run_content(
-                store, limit=limit, min_posts=min_posts, persuasion=local, embed=embed
+                store,
+                limit=limit,
+                min_posts=min_posts,
+                persuasion=local,
+                ai_text=ai_text,
+                embed=embed,
             )
     summary = _summary(result.tables, result.params)
     if as_json:
@@ -277,6 +296,7 @@ def text(
         Path | None,
         typer.Option("--out", help="Write the results here (default: stdout).", dir_okay=False),
     ] = None,
+    ai_encoder: AiEncoderOption = True,
 ) -> None:
     """Techniques and AI-written scores for each line of a JSONL file (no store needed)."""
     from limelight.detect.content import AiTextModel, PersuasionModel
@@ -285,7 +305,7 @@ def text(
     ids, texts = _read_jsonl(file)
     vectors = embed_texts(texts)
     hits = PersuasionModel().find(texts, vectors)
-    scores = AiTextModel().score(texts, vectors)
+    scores = AiTextModel(use_encoder=ai_encoder).score(texts, vectors)
     lines = [
         orjson.dumps(
             {

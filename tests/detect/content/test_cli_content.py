@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from limelight.cli import app
+from limelight.detect.content import AiTextModel
 
 runner = CliRunner()
 TWEETS = "twitter-v1-json"
@@ -79,6 +80,22 @@ def test_text_scores_each_line_of_a_jsonl_file(tmp_path: Path, data_dir: Path) -
         for t in r["techniques"]:
             assert 0 <= t["span_start"] < t["span_end"] <= len(x["text"])
     assert rows[-1]["ai_rule"] == "refusal" and rows[-1]["ai_generated"] >= 0.85
+    # --no-ai-encoder: the n-gram head alone, as AiTextModel(use_encoder=False) scores
+    fast_out = tmp_path / "fast.jsonl"
+    fast = runner.invoke(app, ["text", str(src), "--out", str(fast_out), "--no-ai-encoder"])
+    assert fast.exit_code == 0, fast.output
+    fast_rows = [json.loads(x) for x in fast_out.read_text(encoding="utf-8").splitlines()]
+    ngram = AiTextModel(use_encoder=False).score([x["text"] for x in lines])
+    assert [r["ai_generated"] for r in fast_rows] == pytest.approx(
+        [s.ai_score for s in ngram], abs=1e-4
+    )
+    blended = AiTextModel().score([x["text"] for x in lines])
+    assert [r["ai_generated"] for r in rows] == pytest.approx(
+        [s.ai_score for s in blended], abs=1e-4
+    )
+    assert [r["ai_generated"] for r in rows] != pytest.approx(
+        [r["ai_generated"] for r in fast_rows], abs=1e-4
+    )
 
 
 def test_text_names_the_bad_line(tmp_path: Path) -> None:
