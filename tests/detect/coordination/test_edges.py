@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from limelight.detect.coordination import ACTION_SCHEMA, EDGE_SCHEMA, co_action_edges
+from limelight.detect.coordination._edges import MATCH_SCHEMA, co_action_matches
 from limelight.errors import InputError
 from tests.detect.coordination._data import T0, at
 
@@ -198,3 +199,36 @@ def test_matches_the_definition_on_random_actions(
         for e in co_action_edges(_actions(rows), window, min_weight).to_pylist()
     }
     assert got == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    base=st.lists(_ROW, max_size=25),
+    window=st.sampled_from([0, 1, 7.5, 60]),
+    keep=st.lists(st.booleans(), min_size=6, max_size=6),
+)
+def test_matches_bound_the_weight_and_pairs_limit_the_result(
+    base: list[tuple[str, str, float]], window: float, keep: list[bool]
+) -> None:
+    rows: list[Row] = [(a, i, t, f"p{n}") for n, (a, i, t) in enumerate(base)]
+    table = _actions(rows)
+    # Matches: pairs of actions of the two accounts on one item within the window.
+    expected_matches: dict[tuple[str, str], int] = {}
+    for (a1, i1, t1, _), (a2, i2, t2, _) in product(rows, rows):
+        if a1 < a2 and i1 == i2 and abs(t1 - t2) <= window + 1e-9:
+            expected_matches[(a1, a2)] = expected_matches.get((a1, a2), 0) + 1
+    matches = co_action_matches(table, window)
+    assert matches.schema == MATCH_SCHEMA
+    got = {(m["source"], m["target"]): m["matches"] for m in matches.to_pylist()}
+    assert got == expected_matches
+    full = co_action_edges(table, window, 1, directed=True)
+    for e in full.to_pylist():
+        assert max(e["source_posts"], e["target_posts"]) <= got[(e["source"], e["target"])]
+    # Asking for some pairs gives exactly those rows of the full result.
+    everyone = [(s, t) for s in "abcd" for t in "abcd" if s < t]
+    wanted = [pair for pair, k in zip(everyone, keep, strict=True) if k]
+    pairs = pa.table({"source": [s for s, _ in wanted], "target": [t for _, t in wanted]})
+    limited = co_action_edges(table, window, 1, directed=True, pairs=pairs)
+    assert limited.to_pylist() == [
+        e for e in full.to_pylist() if (e["source"], e["target"]) in set(wanted)
+    ]

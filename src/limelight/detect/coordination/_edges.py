@@ -39,9 +39,11 @@ from limelight.errors import InputError
 __all__ = [
     "ACTION_SCHEMA",
     "EDGE_SCHEMA",
+    "MATCH_SCHEMA",
     "MAX_EXAMPLE_ITEMS",
     "EdgeJoin",
     "co_action_edges",
+    "co_action_matches",
     "run_pure_sql",
 ]
 
@@ -120,11 +122,13 @@ CREATE TEMP TABLE items AS
     FROM (SELECT item, min(t) AS first_t FROM a GROUP BY item HAVING count(DISTINCT acc) >= 2);
 """
 
-_EDGE_SQL = """
+# Every join starts the same way: the shared items' actions of the accounts that could
+# reach min_weight, each met with the same item's actions in the buckets beside its own.
+_PAIRS_SQL = """
 WITH b AS (SELECT a.acc, items.iid, a.t, hash(a.post_id) AS pid FROM a JOIN items USING (item)),
 -- A weight counts an account's distinct posts, so fewer posts than min_weight cannot pass.
 busy AS (SELECT acc FROM b GROUP BY acc HAVING count(DISTINCT pid) >= $min_weight),
-accs AS (SELECT acc, row_number() OVER (ORDER BY acc) AS aid FROM busy),
+accs AS (SELECT acc, row_number() OVER (ORDER BY acc) AS aid FROM busy),{allowed_cte}
 x AS (SELECT accs.aid, b.iid, b.t, b.pid, {bucket} AS bk FROM b JOIN accs USING (acc)),
 -- Each action meets the same item's actions in its own bucket and the two beside it.
 x3 AS (SELECT aid, iid, t, pid, bk + o AS bk FROM x, (VALUES (-1), (0), (1)) v(o)),
@@ -133,8 +137,20 @@ pairs AS MATERIALIZED (
     SELECT (x1.aid << 32) | x2.aid AS k, x1.iid, x1.pid AS p1, x2.pid AS p2,
            least(x1.t, x2.t) AS lo, greatest(x1.t, x2.t) AS hi
     FROM x x1 JOIN x3 x2 ON x1.iid = x2.iid AND x1.bk = x2.bk
-    WHERE x1.aid < x2.aid {time_filter}
-),
+    WHERE x1.aid < x2.aid {time_filter}{allowed_filter}
+)"""
+
+# Only the pairs asked for (``pairs=`` of co_action_edges), by their numbers here.
+_ALLOWED_CTE = """
+allowed AS (
+    SELECT (s.aid << 32) | d.aid AS k FROM wanted w
+    JOIN accs s ON s.acc = w.source JOIN accs d ON d.acc = w.target
+),"""
+_ALLOWED_FILTER = "\n      AND ((x1.aid << 32) | x2.aid) IN (SELECT k FROM allowed)"
+
+_EDGE_SQL = (
+    _PAIRS_SQL
+    + """,
 -- A weight never exceeds the pair's number of matches: this cheap count drops most pairs
 -- before the distinct counts. Those are done as DISTINCT rows then counts, which needs far
 -- less memory than count(DISTINCT ...) per group when there are millions of pairs.
@@ -161,10 +177,80 @@ SELECT sa.acc AS source, da.acc AS target, agg.weight, agg.first_t, agg.last_t,
 FROM agg JOIN accs sa ON sa.aid = agg.s JOIN accs da ON da.aid = agg.d
 ORDER BY agg.weight DESC, source, target
 """
+)
+
+# The pair's number of matches, an upper bound of its weight in either direction.
+_MATCHES_SQL = (
+    _PAIRS_SQL
+    + """
+SELECT sa.acc AS source, da.acc AS target, m.matches
+FROM (SELECT k, count(*) AS matches FROM pairs GROUP BY k) m
+JOIN accs sa ON sa.aid = m.k >> 32 JOIN accs da ON da.aid = m.k & 4294967295
+"""
+)
+
+#: The columns of ``co_action_matches``.
+MATCH_SCHEMA = pa.schema(
+    [("source", pa.string()), ("target", pa.string()), ("matches", pa.int64())]
+)
+
+
+def _check_actions(actions: pa.Table) -> None:
+    if not isinstance(actions, pa.Table):
+        raise InputError(
+            f"co_action_edges() takes an Arrow actions table, not {type(actions).__name__}"
+        )
+    missing = [n for n in ACTION_SCHEMA.names if n not in actions.column_names]
+    if missing:
+        raise InputError(
+            f"the actions table lacks column(s) {', '.join(missing)}; build it with "
+            f"limelight.detect.coordination.actions()"
+        )
+
+
+def _join_sql(template: str, w_us: int | None, pairs: pa.Table | None) -> str:
+    if w_us is None:
+        bucket, time_filter = "0", ""
+    else:
+        bucket = f"floor(b.t / {max(w_us, 1)}.0)::BIGINT"
+        time_filter = f"AND abs(x1.t - x2.t) <= {w_us}"
+    return template.format(
+        bucket=bucket,
+        time_filter=time_filter,
+        max_items=MAX_EXAMPLE_ITEMS,
+        allowed_cte=_ALLOWED_CTE if pairs is not None else "",
+        allowed_filter=_ALLOWED_FILTER if pairs is not None else "",
+    )
+
+
+def _run_join(
+    actions: pa.Table, sql: str, min_weight: int, pairs: pa.Table | None
+) -> tuple[pa.Table, pa.Table]:
+    """Run a join over ``actions``; returns its rows and the item names by number."""
+    conn = connect()
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        # Row order inside the engine is never relied on (the result is sorted at the end);
+        # dropping it lets DuckDB stream and aggregate with less memory.
+        conn.execute("SET preserve_insertion_order = false")
+        conn.register("actions", actions.select(ACTION_SCHEMA.names))
+        if pairs is not None:
+            conn.register("wanted", pairs.select(["source", "target"]))
+        conn.execute(_ITEMS_SQL)
+        raw = conn.sql(sql, params={"min_weight": min_weight}).to_arrow_table()
+        names = conn.sql("SELECT item FROM items ORDER BY iid").to_arrow_table()
+    finally:
+        conn.close()
+    return raw, names
 
 
 def co_action_edges(
-    actions: pa.Table, window: float | timedelta, min_weight: int, *, directed: bool = False
+    actions: pa.Table,
+    window: float | timedelta,
+    min_weight: int,
+    *,
+    directed: bool = False,
+    pairs: pa.Table | None = None,
 ) -> pa.Table:
     """Pairs of accounts that acted on the same item within ``window`` seconds.
 
@@ -181,43 +267,34 @@ def co_action_edges(
     ``w(source -> target)``, ``target_posts`` = ``w(target -> source)``): shards of the
     actions split by item can then be summed per pair (limelight.scale), since a post's
     count lands in one shard while the smaller of two sums is not the sum of the smaller.
+    ``pairs`` (columns ``source < target``) limits the result to those pairs: a shard
+    then spends nothing on the pairs that other shards' counts rule out.
     """
     w_us = _window_us(window)
     if isinstance(min_weight, bool) or not isinstance(min_weight, int) or min_weight < 1:
         raise InputError(f"min_weight {min_weight!r} must be a whole number >= 1")
-    if not isinstance(actions, pa.Table):
-        raise InputError(
-            f"co_action_edges() takes an Arrow actions table, not {type(actions).__name__}"
-        )
-    missing = [n for n in ACTION_SCHEMA.names if n not in actions.column_names]
-    if missing:
-        raise InputError(
-            f"the actions table lacks column(s) {', '.join(missing)}; build it with "
-            f"limelight.detect.coordination.actions()"
-        )
-    if w_us is None:
-        bucket, time_filter = "0", ""
-    else:
-        bucket = f"floor(b.t / {max(w_us, 1)}.0)::BIGINT"
-        time_filter = f"AND abs(x1.t - x2.t) <= {w_us}"
-    sql = _EDGE_SQL.format(bucket=bucket, time_filter=time_filter, max_items=MAX_EXAMPLE_ITEMS)
-    conn = connect()
-    try:
-        conn.execute("SET TimeZone = 'UTC'")
-        # Row order inside the engine is never relied on (the result is sorted at the end);
-        # dropping it lets DuckDB stream and aggregate with less memory.
-        conn.execute("SET preserve_insertion_order = false")
-        conn.register("actions", actions.select(ACTION_SCHEMA.names))
-        conn.execute(_ITEMS_SQL)
-        raw = conn.sql(sql, params={"min_weight": min_weight}).to_arrow_table()
-        names = conn.sql("SELECT item FROM items ORDER BY iid").to_arrow_table()
-    finally:
-        conn.close()
+    _check_actions(actions)
+    raw, names = _run_join(actions, _join_sql(_EDGE_SQL, w_us, pairs), min_weight, pairs)
     table = _finish(raw, names.column("item").combine_chunks())
     if directed:
         for name in ("source_posts", "target_posts"):
             table = table.append_column(name, raw.column(name).cast(pa.int64()))
     return table
+
+
+def co_action_matches(actions: pa.Table, window: float | timedelta) -> pa.Table:
+    """Every pair of accounts with at least one co-action, and its number of matches.
+
+    A match is one pair of actions (one of each account) on the same item within the
+    window; a pair's weight in either direction never exceeds its matches, and matches
+    add up over shards of the actions split by item. So summing the shards' matches and
+    keeping the pairs with at least ``min_weight`` gives, with one cheap pass, the only
+    pairs whose full edges are worth computing (limelight.scale). ``MATCH_SCHEMA``.
+    """
+    w_us = _window_us(window)
+    _check_actions(actions)
+    raw, _ = _run_join(actions, _join_sql(_MATCHES_SQL, w_us, None), 1, None)
+    return raw.cast(MATCH_SCHEMA)
 
 
 def _finish(raw: pa.Table, item_names: pa.Array) -> pa.Table:
