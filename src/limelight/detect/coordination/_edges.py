@@ -124,70 +124,73 @@ CREATE TEMP TABLE items AS
 
 # Every join starts the same way: the shared items' actions of the accounts that could
 # reach min_weight, each met with the same item's actions in the buckets beside its own.
-_PAIRS_SQL = """
-WITH b AS (SELECT a.acc, items.iid, a.t, hash(a.post_id) AS pid FROM a JOIN items USING (item)),
--- A weight counts an account's distinct posts, so fewer posts than min_weight cannot pass.
-busy AS (SELECT acc FROM b GROUP BY acc HAVING count(DISTINCT pid) >= $min_weight),
-accs AS (SELECT acc, row_number() OVER (ORDER BY acc) AS aid FROM busy),{allowed_cte}
-x AS (SELECT accs.aid, b.iid, b.t, b.pid, {bucket} AS bk FROM b JOIN accs USING (acc)),
--- Each action meets the same item's actions in its own bucket and the two beside it.
-x3 AS (SELECT aid, iid, t, pid, bk + o AS bk FROM x, (VALUES (-1), (0), (1)) v(o)),
--- One BIGINT names the pair (aid < 2^31), so grouping by pair hashes one number.
-pairs AS MATERIALIZED (
+# Each step is a statement of its own, its result a temporary table: DuckDB spills tables
+# to disk under its memory cap, where one query with materialized CTEs ran out of memory
+# (10 million co-url actions, 28 million matches, under a 2 GB cap).
+_PAIRS_SQL = [
+    "CREATE TEMP VIEW b AS "
+    "SELECT a.acc, items.iid, a.t, hash(a.post_id) AS pid FROM a JOIN items USING (item)",
+    # A weight counts an account's distinct posts, so fewer posts than min_weight cannot pass.
+    """CREATE TEMP TABLE accs AS
+    SELECT acc, row_number() OVER (ORDER BY acc) AS aid
+    FROM (SELECT acc FROM b GROUP BY acc HAVING count(DISTINCT pid) >= $min_weight)""",
+    "{allowed}",
+    """CREATE TEMP TABLE pairs AS
+    WITH x AS (SELECT accs.aid, b.iid, b.t, b.pid, {bucket} AS bk FROM b JOIN accs USING (acc)),
+    -- Each action meets the same item's actions in its own bucket and the two beside it.
+    x3 AS (SELECT aid, iid, t, pid, bk + o AS bk FROM x, (VALUES (-1), (0), (1)) v(o))
+    -- One BIGINT names the pair (aid < 2^31), so grouping by pair hashes one number.
     SELECT (x1.aid << 32) | x2.aid AS k, x1.iid, x1.pid AS p1, x2.pid AS p2,
            least(x1.t, x2.t) AS lo, greatest(x1.t, x2.t) AS hi
     FROM x x1 JOIN x3 x2 ON x1.iid = x2.iid AND x1.bk = x2.bk
-    WHERE x1.aid < x2.aid {time_filter}{allowed_filter}
-)"""
+    WHERE x1.aid < x2.aid {time_filter}{allowed_filter}""",
+]
 
 # Only the pairs asked for (``pairs=`` of co_action_edges), by their numbers here.
-_ALLOWED_CTE = """
-allowed AS (
+_ALLOWED_SQL = """CREATE TEMP TABLE allowed AS
     SELECT (s.aid << 32) | d.aid AS k FROM wanted w
-    JOIN accs s ON s.acc = w.source JOIN accs d ON d.acc = w.target
-),"""
+    JOIN accs s ON s.acc = w.source JOIN accs d ON d.acc = w.target"""
 _ALLOWED_FILTER = "\n      AND ((x1.aid << 32) | x2.aid) IN (SELECT k FROM allowed)"
 
-_EDGE_SQL = (
-    _PAIRS_SQL
-    + """,
--- A weight never exceeds the pair's number of matches: this cheap count drops most pairs
--- before the distinct counts. Those are done as DISTINCT rows then counts, which needs far
--- less memory than count(DISTINCT ...) per group when there are millions of pairs.
-counted AS MATERIALIZED (
+_EDGE_SQL = [
+    *_PAIRS_SQL,
+    # A weight never exceeds the pair's number of matches: this cheap count drops most
+    # pairs before the distinct counts.
+    """CREATE TEMP TABLE counted AS
     SELECT k, min(lo) AS first_t, max(hi) AS last_t
-    FROM pairs GROUP BY k HAVING count(*) >= $min_weight
-),
-kept AS MATERIALIZED (SELECT * FROM pairs SEMI JOIN counted USING (k)),
-from_source AS (SELECT k, count(*) AS w FROM (SELECT DISTINCT k, p1 FROM kept) GROUP BY k),
-from_target AS (SELECT k, count(*) AS w FROM (SELECT DISTINCT k, p2 FROM kept) GROUP BY k),
-shared_items AS (
-    SELECT k, count(*) AS n_items, min(iid, {max_items}) AS ex
-    FROM (SELECT DISTINCT k, iid FROM kept) GROUP BY k
-),
-agg AS (
-    SELECT k >> 32 AS s, k & 4294967295 AS d, least(f.w, t.w) AS weight,
-           c.first_t, c.last_t, i.n_items, i.ex, f.w AS source_posts, t.w AS target_posts
-    FROM counted c JOIN from_source f USING (k) JOIN from_target t USING (k)
-    JOIN shared_items i USING (k)
-    WHERE least(f.w, t.w) >= $min_weight
-)
-SELECT sa.acc AS source, da.acc AS target, agg.weight, agg.first_t, agg.last_t,
-       agg.ex, agg.n_items, agg.source_posts, agg.target_posts
-FROM agg JOIN accs sa ON sa.aid = agg.s JOIN accs da ON da.aid = agg.d
-ORDER BY agg.weight DESC, source, target
-"""
-)
+    FROM pairs GROUP BY k HAVING count(*) >= $min_weight""",
+    "CREATE TEMP TABLE kept AS SELECT * FROM pairs SEMI JOIN counted USING (k)",
+    "DROP TABLE pairs",
+    # The distinct counts are done as DISTINCT rows then counts, which needs far less
+    # memory than count(DISTINCT ...) per group when there are millions of pairs.
+    """WITH from_source AS (
+        SELECT k, count(*) AS w FROM (SELECT DISTINCT k, p1 FROM kept) GROUP BY k
+    ),
+    from_target AS (SELECT k, count(*) AS w FROM (SELECT DISTINCT k, p2 FROM kept) GROUP BY k),
+    shared_items AS (
+        SELECT k, count(*) AS n_items, min(iid, {max_items}) AS ex
+        FROM (SELECT DISTINCT k, iid FROM kept) GROUP BY k
+    ),
+    agg AS (
+        SELECT k >> 32 AS s, k & 4294967295 AS d, least(f.w, t.w) AS weight,
+               c.first_t, c.last_t, i.n_items, i.ex, f.w AS source_posts, t.w AS target_posts
+        FROM counted c JOIN from_source f USING (k) JOIN from_target t USING (k)
+        JOIN shared_items i USING (k)
+        WHERE least(f.w, t.w) >= $min_weight
+    )
+    SELECT sa.acc AS source, da.acc AS target, agg.weight, agg.first_t, agg.last_t,
+           agg.ex, agg.n_items, agg.source_posts, agg.target_posts
+    FROM agg JOIN accs sa ON sa.aid = agg.s JOIN accs da ON da.aid = agg.d
+    ORDER BY agg.weight DESC, source, target""",
+]
 
 # The pair's number of matches, an upper bound of its weight in either direction.
-_MATCHES_SQL = (
-    _PAIRS_SQL
-    + """
-SELECT sa.acc AS source, da.acc AS target, m.matches
-FROM (SELECT k, count(*) AS matches FROM pairs GROUP BY k) m
-JOIN accs sa ON sa.aid = m.k >> 32 JOIN accs da ON da.aid = m.k & 4294967295
-"""
-)
+_MATCHES_SQL = [
+    *_PAIRS_SQL,
+    """SELECT sa.acc AS source, da.acc AS target, m.matches
+    FROM (SELECT k, count(*) AS matches FROM pairs GROUP BY k) m
+    JOIN accs sa ON sa.aid = m.k >> 32 JOIN accs da ON da.aid = m.k & 4294967295""",
+]
 
 #: The columns of ``co_action_matches``.
 MATCH_SCHEMA = pa.schema(
@@ -208,25 +211,31 @@ def _check_actions(actions: pa.Table) -> None:
         )
 
 
-def _join_sql(template: str, w_us: int | None, pairs: pa.Table | None) -> str:
+def _join_sql(template: list[str], w_us: int | None, pairs: pa.Table | None) -> list[str]:
+    """The statements of a join, for this window, with the pair filter if asked."""
     if w_us is None:
         bucket, time_filter = "0", ""
     else:
         bucket = f"floor(b.t / {max(w_us, 1)}.0)::BIGINT"
         time_filter = f"AND abs(x1.t - x2.t) <= {w_us}"
-    return template.format(
-        bucket=bucket,
-        time_filter=time_filter,
-        max_items=MAX_EXAMPLE_ITEMS,
-        allowed_cte=_ALLOWED_CTE if pairs is not None else "",
-        allowed_filter=_ALLOWED_FILTER if pairs is not None else "",
-    )
+    filled = [
+        step.format(
+            bucket=bucket,
+            time_filter=time_filter,
+            max_items=MAX_EXAMPLE_ITEMS,
+            allowed=_ALLOWED_SQL if pairs is not None else "",
+            allowed_filter=_ALLOWED_FILTER if pairs is not None else "",
+        )
+        for step in template
+    ]
+    return [step for step in filled if step]
 
 
 def _run_join(
-    actions: pa.Table, sql: str, min_weight: int, pairs: pa.Table | None
+    actions: pa.Table, steps: list[str], min_weight: int, pairs: pa.Table | None
 ) -> tuple[pa.Table, pa.Table]:
-    """Run a join over ``actions``; returns its rows and the item names by number."""
+    """Run a join's statements over ``actions``; returns the last one's rows and the item
+    names by number."""
     conn = connect()
     try:
         conn.execute("SET TimeZone = 'UTC'")
@@ -237,11 +246,17 @@ def _run_join(
         if pairs is not None:
             conn.register("wanted", pairs.select(["source", "target"]))
         conn.execute(_ITEMS_SQL)
-        raw = conn.sql(sql, params={"min_weight": min_weight}).to_arrow_table()
+        for step in steps[:-1]:
+            conn.execute(step, _params(step, min_weight))
+        raw = conn.sql(steps[-1], params=_params(steps[-1], min_weight)).to_arrow_table()
         names = conn.sql("SELECT item FROM items ORDER BY iid").to_arrow_table()
     finally:
         conn.close()
     return raw, names
+
+
+def _params(step: str, min_weight: int) -> dict[str, int] | None:
+    return {"min_weight": min_weight} if "$min_weight" in step else None
 
 
 def co_action_edges(
