@@ -14,6 +14,11 @@ prints posts per second for
   from raw text;
 - **AI-written text** (``AiTextModel.score``: the head and the phrase rules), given the
   vectors and end to end;
+- **fast techniques** (``PersuasionModel(fast=True)``: static token vectors distilled from
+  MiniLM, no torch), on ``--fast-posts`` posts: the static sentence vectors against
+  model2vec's ``StaticModel`` over the same vectors (the peer, when installed), the head on
+  the post text, and end to end with fragments and spans (``--fast-only`` times just
+  these);
 - **LLM calls** against the real ``limelight llm serve-local`` (SmolLM2-135M): the raw
   OpenAI SDK, ``LLMClient`` cold and cached, as ``benchmarks/llm.py`` measures them
   (``--llm-calls 0`` skips this part).
@@ -196,6 +201,48 @@ def content_rows(
     return rows, how
 
 
+def fast_rows(texts: Sequence[str], repeats: int) -> list[CpuRow]:
+    """The fast techniques head (static token vectors, no torch), best of ``repeats``.
+
+    Static sentence vectors two ways, the peer first: model2vec's ``StaticModel`` over the
+    same vectors and tokenizer (when model2vec is installed), then limelight's
+    ``StaticEmbedder.embed``; then the fast head on the post text alone
+    (``predict_proba``) and as ``limelight text --fast-techniques`` runs it, fragments and
+    spans included (``find``), both from raw text.
+    """
+    from limelight.detect.content import PersuasionModel
+
+    items = list(texts)
+    n = len(items)
+    model = PersuasionModel(fast=True)
+    static = model.static
+    assert static is not None
+    warm = items[:32]
+    model.find(warm)
+    rows: list[CpuRow] = []
+    try:
+        from model2vec import StaticModel
+        from tokenizers import Tokenizer
+    except ImportError:
+        pass
+    else:
+        peer = StaticModel(
+            vectors=static.codes.astype("float32") * static.scales[:, None],
+            tokenizer=Tokenizer.from_str(static.tokenizer_json),
+            normalize=True,
+        )
+        peer.encode(warm)
+        rows.append(
+            ("static embed: model2vec (peer)", n, *_best(lambda: peer.encode(items), repeats))
+        )
+    rows += [
+        ("static embed: limelight", n, *_best(lambda: static.embed(items), repeats)),
+        ("fast techniques, post text", n, *_best(lambda: model.predict_proba(items), repeats)),
+        ("fast techniques, end to end", n, *_best(lambda: model.find(items), repeats)),
+    ]
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_data_option(parser)
@@ -207,6 +254,12 @@ def main() -> None:
     parser.add_argument("--llm-calls", type=int, default=6, help="0 skips the LLM part")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--save-model", type=Path, default=None, help="write a float16 copy")
+    parser.add_argument(
+        "--fast-posts", type=int, default=3000, help="posts to time the fast head on (cycled)"
+    )
+    parser.add_argument(
+        "--fast-only", action="store_true", help="time only the fast head (no torch needed)"
+    )
     args = parser.parse_args()
     _import_limelight()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -230,23 +283,37 @@ def main() -> None:
     texts = _corpus(args.data, n)
     load = os.getloadavg()[0]
     threads = args.threads or (2 if args.device == "cpu" else os.cpu_count() or 2)
-    rows, how = content_rows(
-        texts,
-        args.device,
-        args.model_path,
-        batch_size=args.batch_size,
-        repeats=args.repeats,
-        threads=threads,
-    )
+    rows: list[CpuRow] = []
+    how = "fast head only"
+    if not args.fast_only:
+        rows, how = content_rows(
+            texts,
+            args.device,
+            args.model_path,
+            batch_size=args.batch_size,
+            repeats=args.repeats,
+            threads=threads,
+        )
+    fast_texts = _corpus(args.data, args.fast_posts)
+    fast = fast_rows(fast_texts, max(args.repeats, 3))
     llm_rows: list[Row] = []
     if args.llm_calls > 0:
         sample = _tweepfake(args.data, "validation")[: args.llm_calls]
         with local_llm_server() as base:
             llm_rows = llm_call_rows(base, sample)
     # the LLM's CPU time is the server's, another process: wall time only
-    _print(rows + [(name, k, seconds, None) for name, k, seconds in llm_rows])
-    peer, ours = rows[0][2], rows[1][2]
-    print(f"limelight embed / sentence-transformers time: {ours / peer:.2f}x (same texts, run)")
+    _print(rows + fast + [(name, k, seconds, None) for name, k, seconds in llm_rows])
+    if rows:
+        peer, ours = rows[0][2], rows[1][2]
+        print(f"limelight embed / sentence-transformers time: {ours / peer:.2f}x (same texts, run)")
+        minilm_rate = rows[3][1] / rows[3][2]
+        fast_rate = fast[-1][1] / fast[-1][2]
+        print(
+            f"fast / MiniLM techniques, end to end: {fast_rate / minilm_rate:.0f}x posts/s "
+            "(same corpus, run)"
+        )
+    if fast[0][0].endswith("(peer)"):
+        print(f"limelight static embed / model2vec time: {fast[1][2] / fast[0][2]:.2f}x")
     if llm_rows:
         print(
             f"LLMClient cold / raw SDK time: {llm_rows[1][2] / llm_rows[0][2]:.2f}x "

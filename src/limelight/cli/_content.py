@@ -33,6 +33,16 @@ AiEncoderOption = Annotated[
     ),
 ]
 
+FastTechniquesOption = Annotated[
+    bool,
+    typer.Option(
+        "--fast-techniques/--minilm-techniques",
+        help="Find persuasion techniques with the fast head (static token vectors distilled "
+        "from MiniLM: hundreds of posts a second on a CPU, no torch) instead of the MiniLM "
+        "head (the default; see docs/models/persuasion.md for both heads' F1).",
+    ),
+]
+
 
 @handle_errors
 def content(
@@ -61,6 +71,7 @@ def content(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     ai_encoder: AiEncoderOption = True,
+    fast_techniques: FastTechniquesOption = False,
     engine: EngineOption = None,
     address: AddressOption = None,
 ) -> None:
@@ -102,7 +113,7 @@ def content(
                     embed=embed,
                 )
         else:
-            local = PersuasionModel(model_path=persuasion_model) if persuasion_model else None
+            local = PersuasionModel(model_path=persuasion_model, fast=fast_techniques)
             result = run_content(
                 store,
                 limit=limit,
@@ -211,32 +222,67 @@ def train_content(
             "--tune-limit", min=64, help="Fine-tune on at most this many training tweets."
         ),
     ] = None,
+    fast: Annotated[
+        bool,
+        typer.Option(
+            "--fast/--no-fast",
+            help="Also distil static token vectors from the shipped MiniLM and train the fast "
+            "techniques head on them (static_minilm.npz, persuasion_fast.npz; a few minutes).",
+        ),
+    ] = True,
+    fast_only: Annotated[
+        bool,
+        typer.Option(
+            "--fast-only",
+            help="Rebuild only the static vectors and the fast techniques head (no MiniLM "
+            "embedding of the training sets; about two minutes on a quiet CPU).",
+        ),
+    ] = False,
 ) -> None:
     """Rebuild the persuasion and AI-text heads; print their dev and validation figures."""
     from limelight.detect.content import (
+        FAST_PERSUASION_C,
+        FAST_PERSUASION_SPEC,
         PersuasionSettings,
         default_persuasion_path,
+        distill_static,
         train_ai_text,
         train_ai_text_encoder,
         train_persuasion,
     )
+    from limelight.embed import model_path
 
     if not data.is_dir():
         raise InputError(f"{data}: no such folder; give the labelled data folder with --data")
     target = out_dir or default_persuasion_path().parent
-    persuasion = train_persuasion(
-        data,
-        cache_dir=cache,
-        settings=PersuasionSettings(use_ptc=use_ptc, tweet_negatives=tweet_negatives),
-    )
-    persuasion.save(target / "persuasion.npz")
-    dev = persuasion.report["dev"]
-    console.print(
-        f"persuasion {persuasion.version}: dev micro-F1 {dev['micro_f1']:.3f}, "
-        f"macro-F1 {dev['macro_f1']:.3f} (baseline top-3 micro-F1 "
-        f"{persuasion.report['baselines']['top-3']['micro_f1']:.3f})",
-        highlight=False,
-    )
+    if not fast_only:
+        persuasion = train_persuasion(
+            data,
+            cache_dir=cache,
+            settings=PersuasionSettings(use_ptc=use_ptc, tweet_negatives=tweet_negatives),
+        )
+        persuasion.save(target / "persuasion.npz")
+        _print_persuasion(persuasion.version, persuasion.report)
+    if fast or fast_only:
+        static = distill_static(model_path(), dims=FAST_PERSUASION_SPEC.embedding_dim)
+        static.save(target / "static_minilm.npz")
+        fast_head = train_persuasion(
+            data,
+            settings=PersuasionSettings(
+                spec=FAST_PERSUASION_SPEC,
+                c=FAST_PERSUASION_C,
+                use_ptc=use_ptc,
+                tweet_negatives=tweet_negatives,
+            ),
+            static=static,
+        )
+        fast_head.save(target / "persuasion_fast.npz")
+        _print_persuasion(f"fast {fast_head.version} on {static.version}", fast_head.report)
+        if fast_only:
+            console.print(
+                f"wrote static_minilm.npz and persuasion_fast.npz in {target}", highlight=False
+            )
+            return
     ai_text = train_ai_text(data)
     ai_text.save(target / "ai_text.npz")
     valid = ai_text.report["validation"]
@@ -245,7 +291,10 @@ def train_content(
         f"ai_text {ai_text.version}: validation accuracy {valid['accuracy']:.3f} ({per})",
         highlight=False,
     )
-    console.print(f"wrote {target / 'persuasion.npz'} and {target / 'ai_text.npz'}")
+    written = ["persuasion.npz", "ai_text.npz"]
+    if fast:
+        written[1:1] = ["static_minilm.npz", "persuasion_fast.npz"]
+    console.print(f"wrote {', '.join(written)} in {target}", highlight=False)
     if ai_encoder:
         encoder = train_ai_text_encoder(
             data,
@@ -262,6 +311,16 @@ def train_content(
             f"{blended['accuracy']:.3f} ({per}); wrote {target / 'ai_text_encoder.npz'}",
             highlight=False,
         )
+
+
+def _print_persuasion(name: str, report: dict[str, Any]) -> None:
+    dev = report["dev"]
+    console.print(
+        f"persuasion {name}: out-of-fold micro-F1 {report['out_of_fold_micro_f1']:.3f}, "
+        f"dev micro-F1 {dev['micro_f1']:.3f}, macro-F1 {dev['macro_f1']:.3f} (baseline top-3 "
+        f"micro-F1 {report['baselines']['top-3']['micro_f1']:.3f})",
+        highlight=False,
+    )
 
 
 def _read_jsonl(path: Path) -> tuple[list[Any], list[str]]:
@@ -297,14 +356,16 @@ def text(
         typer.Option("--out", help="Write the results here (default: stdout).", dir_okay=False),
     ] = None,
     ai_encoder: AiEncoderOption = True,
+    fast_techniques: FastTechniquesOption = False,
 ) -> None:
     """Techniques and AI-written scores for each line of a JSONL file (no store needed)."""
     from limelight.detect.content import AiTextModel, PersuasionModel
     from limelight.embed import embed_texts
 
     ids, texts = _read_jsonl(file)
-    vectors = embed_texts(texts)
-    hits = PersuasionModel().find(texts, vectors)
+    persuasion = PersuasionModel(fast=fast_techniques)
+    vectors = embed_texts(texts) if persuasion.reads_minilm else None
+    hits = persuasion.find(texts, vectors)
     scores = AiTextModel(use_encoder=ai_encoder).score(texts, vectors)
     lines = [
         orjson.dumps(

@@ -2,7 +2,9 @@
 
 - **Persuasion techniques** (``PersuasionModel``): the 20 SemEval-2021 Task 6 techniques
   (``TECHNIQUES``; SemEval-2020 Task 11 classes mapped in, see ``_labels``), a score per
-  technique and the characters each rests on. Model card: docs/models/persuasion.md.
+  technique and the characters each rests on; ``fast=True`` picks the head over static
+  token vectors distilled from MiniLM (``StaticEmbedder``, ``distill_static``), which
+  needs no torch. Model card: docs/models/persuasion.md.
 - **AI-written text** (``AiTextModel``, ``find_ai_phrases``): a learned score trained on
   TweepFake, self-revealing phrases and refusals in 13 languages as a rule with its
   evidence, and the share of each account's posts judged AI-written
@@ -72,6 +74,7 @@ from limelight.detect.content._narratives import (
 from limelight.detect.content._persuasion import (
     PersuasionModel,
     TechniqueHit,
+    default_fast_persuasion_path,
     default_persuasion_path,
     fragments,
 )
@@ -80,6 +83,11 @@ from limelight.detect.content._run import (
     ContentResult,
     analyse_posts,
     run_content,
+)
+from limelight.detect.content._static import (
+    StaticEmbedder,
+    default_static_path,
+    distill_static,
 )
 from limelight.detect.content._titles import (
     TITLE_TASK,
@@ -90,6 +98,8 @@ from limelight.detect.content._titles import (
     title_narratives,
 )
 from limelight.detect.content._train import (
+    FAST_PERSUASION_C,
+    FAST_PERSUASION_SPEC,
     POLITICAL_ACCOUNTS,
     PersuasionSettings,
     firing_rate,
@@ -107,6 +117,8 @@ from limelight.detect.content._train_ai import (
 __all__ = [
     "AI_PHRASES",
     "CONTENT_TABLES",
+    "FAST_PERSUASION_C",
+    "FAST_PERSUASION_SPEC",
     "MEMES_TO_TECHNIQUE",
     "NARRATIVES_SCHEMA",
     "NARRATIVE_POSTS_SCHEMA",
@@ -132,6 +144,7 @@ __all__ = [
     "PersuasionSettings",
     "PhraseMatch",
     "Span",
+    "StaticEmbedder",
     "TechniqueAnswer",
     "TechniqueHit",
     "TechniqueId",
@@ -145,8 +158,11 @@ __all__ = [
     "check_title",
     "default_ai_text_encoder_path",
     "default_ai_text_path",
+    "default_fast_persuasion_path",
     "default_persuasion_path",
+    "default_static_path",
     "distill_persuasion",
+    "distill_static",
     "find_ai_phrases",
     "find_narratives",
     "fine_tune",

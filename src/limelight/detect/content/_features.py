@@ -1,6 +1,7 @@
 """Turning texts into the feature rows the content heads read.
 
-A row is the text's MiniLM sentence embedding (meaning), optionally followed by hashed
+A row is the text's sentence embedding (meaning: MiniLM's, or the static token vectors
+distilled from it, see ``_static``), optionally followed by hashed
 word or character n-grams (wording: the loaded words of a slogan, the tics of a text
 generator) and a few style counts (capitals, exclamation marks, length). Hashing keeps
 no vocabulary, so the shipped model is only its weights and these settings; scikit-learn's
@@ -47,11 +48,16 @@ class FeatureSpec:
     char_hash: int = 0
     style: bool = False
     lexical_weight: float = 1.0
+    embedder: str = "minilm"
+    """Which sentence vectors: ``minilm`` (the transformer) or ``static`` (``_static``)."""
+    embedding_dim: int = 384
 
     @property
     def dense_width(self) -> int:
         """Columns of the dense block (embedding and style)."""
-        return (384 if self.embedding else 0) + (len(STYLE_NAMES) if self.style else 0)
+        return (self.embedding_dim if self.embedding else 0) + (
+            len(STYLE_NAMES) if self.style else 0
+        )
 
     @property
     def width(self) -> int:
@@ -67,11 +73,11 @@ def style_features(texts: Sequence[str]) -> np.ndarray:
     """Ten cheap counts per text (see ``STYLE_NAMES``), scaled to about [0, 1]."""
     rows = np.zeros((len(texts), len(STYLE_NAMES)), dtype=np.float32)
     for i, text in enumerate(texts):
-        letters = [c for c in text if c.isalpha()]
+        letters = "".join(filter(str.isalpha, text))  # C-level loops: this runs per post
         words = _WORD.findall(_URL.sub(" ", text))
         rows[i] = (
             np.log1p(len(text)) / 8.0,
-            (sum(c.isupper() for c in letters) / len(letters)) if letters else 0.0,
+            (sum(map(str.isupper, letters)) / len(letters)) if letters else 0.0,
             min(text.count("!"), 5) / 5.0,
             min(text.count("?"), 5) / 5.0,
             min(text.count('"') + text.count("“"), 6) / 6.0,
@@ -111,6 +117,11 @@ def build_features(texts: Sequence[str], embeddings: np.ndarray | None, spec: Fe
     if spec.embedding:
         if embeddings is None or embeddings.shape[0] != len(texts):
             raise InputError("content features need one embedding per text; embed the texts first")
+        if embeddings.shape[1] != spec.embedding_dim:
+            raise InputError(
+                f"content features need {spec.embedding_dim}-dimensional {spec.embedder} "
+                f"vectors, got {embeddings.shape[1]}; embed with the head's own embedder"
+            )
         blocks.append(sp.csr_matrix(embeddings.astype(np.float32)))
     if spec.style:
         blocks.append(sp.csr_matrix(style_features(texts)))

@@ -8,6 +8,11 @@ found is located at the fragment that scores highest for it, and a fragment whos
 passes the threshold adds the technique even when the whole post does not (a long text
 dilutes a one-line slogan). ``span_start``/``span_end`` are character offsets into the
 post's text.
+
+Two heads ship. The default reads MiniLM sentence vectors (``persuasion.npz``); the fast
+one (``fast=True``, ``persuasion_fast.npz``) reads static token vectors distilled from the
+same MiniLM (``_static``) with the same n-gram and style features, and needs no torch:
+it runs at tokenizer speed, fragments included. The model card compares the two.
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ from pathlib import Path
 import numpy as np
 
 from limelight.detect.content._linear import LinearHead
+from limelight.detect.content._static import StaticEmbedder
 from limelight.embed import embed_texts
+from limelight.errors import InputError
 
 __all__ = [
     "PersuasionModel",
     "TechniqueHit",
+    "default_fast_persuasion_path",
     "default_persuasion_path",
     "fragments",
 ]
@@ -36,6 +44,11 @@ _WORDY = re.compile(r"\w{2,}")
 def default_persuasion_path() -> Path:
     """Where the shipped persuasion head lives inside the package."""
     return Path(str(resources.files("limelight").joinpath("models", "content", "persuasion.npz")))
+
+
+def default_fast_persuasion_path() -> Path:
+    """Where the shipped fast head (static token vectors, no torch) lives inside the package."""
+    return default_persuasion_path().with_name("persuasion_fast.npz")
 
 
 def fragments(text: str) -> list[tuple[int, int]]:
@@ -63,19 +76,51 @@ class TechniqueHit:
 
 
 class PersuasionModel:
-    """The shipped (or a given) persuasion head, applied to posts with spans."""
+    """The shipped (or a given) persuasion head, applied to posts with spans.
 
-    def __init__(self, head: LinearHead | None = None, *, model_path: Path | None = None) -> None:
-        self.head = head or LinearHead.load(model_path or default_persuasion_path())
+    ``fast=True`` picks the shipped static-vector head instead of the MiniLM one (ignored
+    when ``head`` or ``model_path`` is given: a head file says which vectors it reads).
+    """
+
+    def __init__(
+        self,
+        head: LinearHead | None = None,
+        *,
+        model_path: Path | None = None,
+        fast: bool = False,
+        static: StaticEmbedder | None = None,
+    ) -> None:
+        default = default_fast_persuasion_path() if fast else default_persuasion_path()
+        self.head = head or LinearHead.load(model_path or default)
+        self.static: StaticEmbedder | None = None
+        if self.head.spec.embedding and self.head.spec.embedder == "static":
+            self.static = static or StaticEmbedder.load()
+            expected = self.head.report.get("static_vectors")
+            if expected and expected != self.static.version:
+                raise InputError(
+                    f"the {self.head.version} head was trained on static vectors {expected}, "
+                    f"not {self.static.version}; retrain it with `limelight train content`"
+                )
 
     @property
     def version(self) -> str:
         """The head's content hash, stored beside every result."""
         return self.head.version
 
+    @property
+    def reads_minilm(self) -> bool:
+        """Whether the head needs MiniLM vectors (callers embed only when it does)."""
+        return self.head.spec.embedding and self.static is None
+
     def predict_proba(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
-        """Post-level probabilities (posts x techniques)."""
-        if self.head.spec.embedding and embeddings is None:
+        """Post-level probabilities (posts x techniques).
+
+        ``embeddings`` are MiniLM vectors of ``texts``, used by the MiniLM head when given;
+        the fast head always reads its own static vectors.
+        """
+        if self.static is not None:
+            embeddings = self.static.embed(texts)
+        elif self.head.spec.embedding and embeddings is None:
             embeddings = embed_texts(texts)
         return self.head.predict_proba(texts, embeddings)
 
