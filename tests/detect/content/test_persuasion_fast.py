@@ -145,3 +145,32 @@ def test_shipped_files_are_small_and_saved_vectors_load_identically(tmp_path: Pa
     vectors = again.embed(texts)
     assert np.array_equal(vectors, static.embed(texts))
     assert not vectors[1].any()  # an empty text has no token and gets zeros
+
+
+def test_text_command_with_fast_techniques_writes_the_fast_heads_hits(
+    tmp_path: Path, memes_dev: LabelledTexts, fast_model: PersuasionModel
+) -> None:
+    from typer.testing import CliRunner
+
+    from limelight.cli import app
+
+    texts = memes_dev.texts[:12]
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        app, ["text", str(src), "--out", str(out), "--fast-techniques", "--no-ai-encoder"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    expected = fast_model.find(texts)
+    assert [[t["label"] for t in r["techniques"]] for r in rows] == [
+        [h.technique for h in found] for found in expected
+    ]
+    assert [[(t["span_start"], t["span_end"]) for t in r["techniques"]] for r in rows] == [
+        [(h.span_start, h.span_end) for h in found] for found in expected
+    ]
+    assert sum(len(r["techniques"]) for r in rows) >= 6
