@@ -174,3 +174,30 @@ def test_text_command_with_fast_techniques_writes_the_fast_heads_hits(
         [(h.span_start, h.span_end) for h in found] for found in expected
     ]
     assert sum(len(r["techniques"]) for r in rows) >= 6
+
+
+@pytest.mark.slow
+def test_analyse_posts_with_the_fast_head_stores_its_hits_beside_minilm_narratives(
+    memes_dev: LabelledTexts, fast_model: PersuasionModel
+) -> None:
+    from limelight.detect.content import AiTextModel, analyse_posts
+
+    texts = memes_dev.texts[:12]
+    n = len(texts)
+    # the real MiniLM embeds the posts for the narratives; the fast head reads its own vectors
+    result = analyse_posts(
+        ["x"] * n,
+        [f"p{i}" for i in range(n)],
+        [f"a{i % 3}" for i in range(n)],
+        texts,
+        [None] * n,
+        persuasion=fast_model,
+        ai_text=AiTextModel(use_encoder=False),
+    )
+    rows = result.tables["post_techniques"].to_pylist()
+    expected = fast_model.find(texts)
+    assert [(r["post_id"], r["technique"]) for r in rows] == [
+        (f"p{i}", h.technique) for i, found in enumerate(expected) for h in found
+    ]
+    assert rows and {r["model"] for r in rows} == {fast_model.version}
+    assert result.params["persuasion_model"] == fast_model.version
