@@ -176,7 +176,8 @@ def train_content(
         Path | None,
         typer.Option(
             "--out-dir",
-            help="Where to write persuasion.npz and ai_text.npz (default: the shipped models).",
+            help="Where to write persuasion.npz, static_minilm.npz, persuasion_fast.npz and "
+            "ai_text.npz (default: the shipped models).",
             file_okay=False,
         ),
     ] = None,
