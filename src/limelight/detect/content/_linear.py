@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from limelight.detect.content._features import FeatureSpec, build_features
+from limelight.detect.content._npz import save_npz
 from limelight.errors import InputError
 
 __all__ = ["HEAD_FORMAT", "LinearHead", "sigmoid"]
@@ -76,15 +77,12 @@ class LinearHead:
             "spec": self.spec.to_json(),
             "report": self.report,
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
-            np.savez_compressed(
-                fh,
-                header=np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8),
-                coef=self.coef.astype(np.float16),
-                intercept=self.intercept.astype(np.float64),
-                thresholds=self.thresholds.astype(np.float64),
-            )
+        arrays: dict[str, np.ndarray] = {
+            "coef": self.coef.astype(np.float16),
+            "intercept": self.intercept.astype(np.float64),
+            "thresholds": self.thresholds.astype(np.float64),
+        }
+        save_npz(path, header, arrays)
 
     @classmethod
     def load(cls, path: Path) -> LinearHead:

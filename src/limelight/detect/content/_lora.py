@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from limelight.detect.content._npz import save_npz
 from limelight.errors import InputError
 
 __all__ = [
@@ -189,7 +190,6 @@ class TunedEncoder:
             "report": self.report,
         }
         arrays: dict[str, np.ndarray] = {
-            "header": np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8),
             "head_w": self.head_w.astype(np.float32),
             "head_b": self.head_b.astype(np.float32),
         }
@@ -197,9 +197,7 @@ class TunedEncoder:
             a, b = self.adapters[name]
             arrays[f"a{i}"] = a.astype(np.float16)
             arrays[f"b{i}"] = b.astype(np.float16)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
-            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
+        save_npz(path, header, arrays)
 
     @classmethod
     def load(cls, path: Path) -> TunedEncoder:

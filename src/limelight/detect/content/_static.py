@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from limelight.detect.content._npz import save_npz
 from limelight.errors import InputError
 
 __all__ = [
@@ -121,15 +122,12 @@ class StaticEmbedder:
     def save(self, path: Path) -> None:
         """Write one compressed npz (int8 codes, float32 scales, tokenizer and header JSON)."""
         header = {**self.header, "format": STATIC_FORMAT, "version": self.version}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
-            np.savez_compressed(
-                fh,
-                header=np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8),
-                codes=self.codes.astype(np.int8),
-                scales=self.scales.astype(np.float32),
-                tokenizer=np.frombuffer(self.tokenizer_json.encode(), dtype=np.uint8),
-            )
+        arrays: dict[str, np.ndarray] = {
+            "codes": self.codes.astype(np.int8),
+            "scales": self.scales.astype(np.float32),
+            "tokenizer": np.frombuffer(self.tokenizer_json.encode(), dtype=np.uint8),
+        }
+        save_npz(path, header, arrays)
 
     @classmethod
     def load(cls, path: Path | None = None) -> StaticEmbedder:
