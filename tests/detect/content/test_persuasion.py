@@ -22,6 +22,7 @@ from limelight.detect.content import (
     micro_f1,
 )
 from limelight.embed import embed_texts
+from tests.detect.content._spans import assert_spans_point_at_gold
 
 MARGIN = 0.07
 """Dev micro-F1 must beat the best label-frequency baseline by this much (model card)."""
@@ -62,21 +63,7 @@ def test_found_spans_lie_inside_the_post_and_point_at_words(
 ) -> None:
     texts = memes_dev.texts[:25]
     hits = persuasion_model.find(texts, memes_dev_vectors[:25])
-    assert sum(len(h) for h in hits) >= 10
-    located = overlaps = 0
-    for text, found, gold in zip(texts, hits, memes_dev.spans[:25], strict=True):
-        for hit in found:
-            assert hit.technique in TECHNIQUES
-            assert 0 <= hit.span_start < hit.span_end <= len(text)
-            piece = text[hit.span_start : hit.span_end]
-            assert piece == piece.strip() and any(c.isalnum() for c in piece)
-            located += 1
-            overlaps += any(
-                g.technique == hit.technique and g.start < hit.span_end and hit.span_start < g.end
-                for g in gold
-            )
-    # a located technique usually overlaps an annotator's span of the same technique
-    assert overlaps / located >= 0.4, (overlaps, located)
+    assert_spans_point_at_gold(texts, hits, memes_dev.spans[:25])
 
 
 def test_fragments_are_trimmed_sentences_and_lines_with_words() -> None:
