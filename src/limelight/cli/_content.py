@@ -72,6 +72,15 @@ def content(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     ai_encoder: AiEncoderOption = True,
     fast_techniques: FastTechniquesOption = False,
+    fast: Annotated[
+        bool,
+        typer.Option(
+            "--fast",
+            help="Load no torch model: the fast techniques head, the n-gram AI-text head "
+            "alone, and narratives clustered on the static token vectors (thousands of posts "
+            "a second on a CPU; overrides --ai-encoder and --minilm-techniques).",
+        ),
+    ] = False,
     engine: EngineOption = None,
     address: AddressOption = None,
 ) -> None:
@@ -93,7 +102,7 @@ def content(
         raise InputError(f"{persuasion_model}: no such model file; give a .npz head")
     ray_engine = chosen_engine(engine, address)
     embed = ray_engine.embed if ray_engine is not None else None
-    ai_text = AiTextModel(use_encoder=ai_encoder)
+    ai_text = AiTextModel(use_encoder=ai_encoder and not fast)
     with Database(db) as store:
         if not store.has_table("posts") or store.count("posts") == 0:
             raise InputError(f"{db}: the store holds no posts; ingest data first")
@@ -111,9 +120,10 @@ def content(
                     persuasion=LLMPersuasionLabeller(client),
                     ai_text=ai_text,
                     embed=embed,
+                    fast=fast,
                 )
         else:
-            local = PersuasionModel(model_path=persuasion_model, fast=fast_techniques)
+            local = PersuasionModel(model_path=persuasion_model, fast=fast_techniques or fast)
             result = run_content(
                 store,
                 limit=limit,
@@ -121,6 +131,7 @@ def content(
                 persuasion=local,
                 ai_text=ai_text,
                 embed=embed,
+                fast=fast,
             )
     summary = _summary(result.tables, result.params)
     if as_json:
@@ -157,7 +168,11 @@ def _summary(tables: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         "ai_written_posts": sum(tables["post_ai_text"].column("ai_written").to_pylist()),
         "ai_accounts": sum(tables["account_ai_text"].column("finding").to_pylist()),
         "narratives": tables["narratives"].num_rows,
-        "models": {"persuasion": params["persuasion_model"], "ai_text": params["ai_text_model"]},
+        "models": {
+            "persuasion": params["persuasion_model"],
+            "ai_text": params["ai_text_model"],
+            "narratives": params["narratives"]["embedder"],
+        },
     }
 
 

@@ -68,6 +68,7 @@ from limelight.detect.content._lora import AdapterSettings, TunedEncoder, fine_t
 from limelight.detect.content._narratives import (
     NARRATIVE_POSTS_SCHEMA,
     NARRATIVES_SCHEMA,
+    STATIC_NARRATIVES,
     NarrativeSettings,
     find_narratives,
 )
@@ -126,6 +127,7 @@ __all__ = [
     "POLITICAL_ACCOUNTS",
     "PTC_TO_TECHNIQUES",
     "RULE_STRENGTH",
+    "STATIC_NARRATIVES",
     "TECHNIQUES",
     "TECHNIQUE_NAMES",
     "TITLE_TASK",

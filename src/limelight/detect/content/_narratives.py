@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -34,7 +34,13 @@ from limelight.embed import embed_texts
 if TYPE_CHECKING:
     from limelight.llm import LLMClient
 
-__all__ = ["NARRATIVES_SCHEMA", "NARRATIVE_POSTS_SCHEMA", "NarrativeSettings", "find_narratives"]
+__all__ = [
+    "NARRATIVES_SCHEMA",
+    "NARRATIVE_POSTS_SCHEMA",
+    "STATIC_NARRATIVES",
+    "NarrativeSettings",
+    "find_narratives",
+]
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"@\w+")
@@ -175,6 +181,7 @@ NARRATIVES_SCHEMA = pa.schema(
         ("last_at", pa.timestamp("us", tz="UTC")),
         ("cohesion", pa.float64()),
         ("title_model", pa.string()),
+        ("embedder", pa.string()),
     ]
 )
 NARRATIVE_POSTS_SCHEMA = pa.schema(
@@ -201,6 +208,23 @@ class NarrativeSettings:
     representatives: int = 3
     title_posts: int = 5
     random_state: int = 0
+    similarity_floor: float = 0.0
+    """Cosine that counts as unrelated: similarities are read as (cos - floor) / (1 - floor)
+    before the thresholds and edge weights apply (0 for MiniLM; see ``STATIC_NARRATIVES``)."""
+
+    def rescale(self, cosine: np.ndarray) -> np.ndarray:
+        """Cosines on the scale the thresholds were set on (MiniLM's)."""
+        return (cosine - self.similarity_floor) / (1.0 - self.similarity_floor)
+
+
+STATIC_NARRATIVES = NarrativeSettings(similarity_floor=0.6, resolution=1.5)
+"""Settings for the static token vectors (``_static``), chosen on IRA tweets that no test
+or evaluation reads (docs/narratives.md, "Static vectors"). Their cosines run high (two
+random English tweets average about 0.5, against about 0.1 with MiniLM), so they are read
+above a floor of 0.6: that maps the static cosine which keeps as many nearest-neighbour
+edges as MiniLM keeps at 0.35 onto 0.35, and the near-duplicate cut lands at a static
+0.98. Their topics separate less sharply, so the resolution is 1.5, where the partition
+agreed best with MiniLM's on the same tweets."""
 
 
 def _normalise(text: str) -> str:
@@ -269,13 +293,20 @@ def find_narratives(
     embeddings: np.ndarray | None = None,
     settings: NarrativeSettings | None = None,
     llm: LLMClient | None = None,
+    embedder: str = "all-MiniLM-L6-v2",
+    embed: Callable[[list[str]], np.ndarray] | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """Cluster posts into narratives; returns the ``narratives`` and ``narrative_posts`` tables.
 
     ``embeddings`` (one unit row per post) may be passed to reuse vectors; otherwise the
-    distinct normalised texts are embedded here. With ``llm`` (a configured client) each
-    narrative is titled by the model where its reply passes the checks of ``_titles``;
-    without it, or where the reply fails, the title is made of the key terms.
+    distinct normalised texts are embedded here with ``embed`` (default MiniLM's
+    ``embed_texts``; the static vectors read links and mentions as noise, so the fast path
+    passes them this way, never pre-embedded raw texts). ``embedder`` names the vectors
+    in each row (column ``embedder``): the thresholds of ``settings`` only mean something
+    for the vectors they were chosen on (``STATIC_NARRATIVES`` for the static ones). With
+    ``llm`` (a configured client) each narrative is titled by the model where its reply
+    passes the checks of ``_titles``; without it, or where the reply fails, the title is
+    made of the key terms.
     """
     import igraph
     import leidenalg
@@ -288,11 +319,12 @@ def find_narratives(
     norm = [_normalise(t) for t in texts]
     distinct, text_of = np.unique(np.array(norm, dtype=object), return_inverse=True)
     if embeddings is None:
-        vectors = embed_texts([str(t) for t in distinct])
+        vectors = (embed or embed_texts)([str(t) for t in distinct])
     else:
         vectors = np.zeros((len(distinct), embeddings.shape[1]), dtype=np.float32)
         vectors[text_of] = embeddings
-    family_of_text = _families(vectors, s.duplicate_similarity, s.k)
+    duplicate = s.similarity_floor + s.duplicate_similarity * (1.0 - s.similarity_floor)
+    family_of_text = _families(vectors, duplicate, s.k)
     n_fam = int(family_of_text.max()) + 1
     family = family_of_text[text_of]
     np.bincount(family, minlength=n_fam).astype(np.float64)
@@ -303,7 +335,8 @@ def find_narratives(
     if n_fam < 2:
         membership = np.zeros(n_fam, dtype=np.int64)
     else:
-        idx, sim = _neighbours(fam_vec32, s.k)
+        idx, cosine = _neighbours(fam_vec32, s.k)
+        sim = s.rescale(cosine)
         edges: dict[tuple[int, int], float] = {}
         for a, b in zip(*np.nonzero(sim >= s.min_similarity), strict=True):
             u, v = sorted((int(a), int(idx[a, b])))
@@ -319,7 +352,11 @@ def find_narratives(
         )
         membership = np.asarray(part.membership, dtype=np.int64)
     community = membership[family]
-    return _describe(post_ids, texts, account_ids, created_at, family, community, fam_vec, s, llm)
+    narratives, members = _describe(
+        post_ids, texts, account_ids, created_at, family, community, fam_vec, s, llm
+    )
+    column = pa.array([embedder] * narratives.num_rows, pa.string())
+    return narratives.set_column(narratives.num_columns - 1, "embedder", column), members
 
 
 def _describe(
@@ -397,6 +434,7 @@ def _describe(
     )
     for row, title in zip(rows, titles, strict=True):
         row.update(title=title.title, title_source=title.source, title_model=title.model)
+        row["embedder"] = None
     return (
         pa.Table.from_pylist(rows, schema=NARRATIVES_SCHEMA),
         pa.Table.from_pylist(members, schema=NARRATIVE_POSTS_SCHEMA),

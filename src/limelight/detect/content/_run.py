@@ -4,13 +4,20 @@
 posts with text from the store, embeds each distinct text once for both the persuasion head
 and the narratives, and replaces the five derived tables in one go each. Reposts and likes
 carry no text of their own and are left out.
+
+``fast=True`` is the CPU path: the fast techniques head, the AI-text n-gram head alone, and
+narratives clustered on the static token vectors (``_static``) with the thresholds chosen
+for them (``STATIC_NARRATIVES``), so no torch model is loaded. The narratives table names
+the vectors it was clustered on (column ``embedder``).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,9 +25,15 @@ import pyarrow as pa
 
 from limelight.detect.content._ai_text import AiTextModel, account_ai_shares
 from limelight.detect.content._llm_labeller import LLMPersuasionLabeller
-from limelight.detect.content._narratives import NarrativeSettings, find_narratives
+from limelight.detect.content._narratives import (
+    STATIC_NARRATIVES,
+    NarrativeSettings,
+    find_narratives,
+)
 from limelight.detect.content._persuasion import PersuasionModel
+from limelight.detect.content._static import StaticEmbedder
 from limelight.embed import embed_texts
+from limelight.errors import InputError
 from limelight.store import Database
 
 __all__ = [
@@ -107,19 +120,35 @@ def analyse_posts(
     min_posts: int = 5,
     min_share: float = 0.5,
     embed: Callable[[list[str]], np.ndarray] | None = None,
+    fast: bool = False,
 ) -> ContentResult:
     """Techniques, AI-text scores (post and account) and narratives of the given posts.
 
     ``persuasion`` is the local head (default) or an LLM labeller; a post the LLM could not
     label gets no technique rows (the count is in ``params["unlabelled"]``). ``embed`` turns
     the distinct texts into vectors (default ``embed_texts``; ``limelight.scale`` passes
-    the same model run on Ray workers).
+    the same model run on Ray workers). ``fast=True`` loads no torch model: the defaults
+    become the fast techniques head, the n-gram AI-text head and static-vector narratives
+    (``embed`` is then not used); a head given that reads MiniLM is refused.
     """
-    persuasion = persuasion or PersuasionModel()
-    ai_text = ai_text or AiTextModel()
+    if fast:
+        persuasion = persuasion or PersuasionModel(fast=True)
+        ai_text = ai_text or AiTextModel(use_encoder=False)
+        _check_fast(persuasion, ai_text)
+        static = StaticEmbedder.load()
+        # the narratives embed their normalised texts (links and mentions cut) themselves
+        narrative_embed: Callable[[list[str]], np.ndarray] | None = static.embed
+        embedder = static.version
+        narratives = narratives or STATIC_NARRATIVES
+    else:
+        persuasion = persuasion or PersuasionModel()
+        ai_text = ai_text or AiTextModel()
+        narrative_embed, embedder = embed, _minilm_name()
     n = len(texts)
-    distinct, inverse = np.unique(np.array(list(texts), dtype=object), return_inverse=True)
-    vectors = (embed or embed_texts)([str(t) for t in distinct])[inverse] if n else None
+    vectors = None
+    if n and not fast:
+        distinct, inverse = np.unique(np.array(list(texts), dtype=object), return_inverse=True)
+        vectors = (embed or embed_texts)([str(t) for t in distinct])[inverse]
     unlabelled = 0
     if isinstance(persuasion, LLMPersuasionLabeller):
         answers = persuasion.find(list(texts))
@@ -186,7 +215,15 @@ def analyse_posts(
     # the LLM that labels techniques also titles the narratives (key terms without one)
     llm = persuasion.client if isinstance(persuasion, LLMPersuasionLabeller) else None
     narrative_table, members = find_narratives(
-        row_ids, texts, account_ids, created_at, embeddings=vectors, settings=settings, llm=llm
+        row_ids,
+        texts,
+        account_ids,
+        created_at,
+        embeddings=vectors,
+        settings=settings,
+        llm=llm,
+        embedder=embedder,
+        embed=narrative_embed,
     )
     rows_of = [int(r) for r in members.column("post_id").to_pylist()]
     members = pa.table(
@@ -224,7 +261,9 @@ def analyse_posts(
             "ai_threshold": threshold,
             "min_posts": min_posts,
             "min_share": min_share,
+            "fast": fast,
             "narratives": {
+                "embedder": embedder,
                 "k": settings.k,
                 "min_similarity": settings.min_similarity,
                 "duplicate_similarity": settings.duplicate_similarity,
@@ -234,6 +273,26 @@ def analyse_posts(
             },
         },
     )
+
+
+def _minilm_name() -> str:
+    """The sentence-transformers model the default path embeds with (its folder's name)."""
+    configured = os.environ.get("LIMELIGHT_EMBED_MODEL")
+    return Path(configured).name if configured else "all-MiniLM-L6-v2"
+
+
+def _check_fast(persuasion: PersuasionModel | LLMPersuasionLabeller, ai_text: AiTextModel) -> None:
+    """Refuse, under ``fast``, a head that would load MiniLM (torch)."""
+    if isinstance(persuasion, PersuasionModel) and persuasion.reads_minilm:
+        raise InputError(
+            f"the persuasion head {persuasion.version} reads MiniLM vectors, which the fast "
+            "path does not load; drop --fast or use the fast head"
+        )
+    if ai_text.encoder is not None or ai_text.head.spec.embedding:
+        raise InputError(
+            "this AI-text model reads MiniLM, which the fast path does not load; "
+            "drop --fast or use the n-gram head (--no-ai-encoder)"
+        )
 
 
 def run_content(
@@ -246,8 +305,12 @@ def run_content(
     min_posts: int = 5,
     min_share: float = 0.5,
     embed: Callable[[list[str]], np.ndarray] | None = None,
+    fast: bool = False,
 ) -> ContentResult:
-    """Analyse the store's posts with text (the newest ``limit`` if given) and save the tables."""
+    """Analyse the store's posts with text (the newest ``limit`` if given) and save the tables.
+
+    ``fast=True``: no torch model is loaded (see ``analyse_posts``).
+    """
     sql = (
         "SELECT platform, post_id, account_id, text, created_at FROM posts "
         "WHERE kind NOT IN ('repost', 'like') AND text IS NOT NULL AND length(trim(text)) > 0 "
@@ -268,6 +331,7 @@ def run_content(
         min_posts=min_posts,
         min_share=min_share,
         embed=embed,
+        fast=fast,
     )
     result.write(store)
     return result
