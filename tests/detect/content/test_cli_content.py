@@ -52,6 +52,10 @@ def test_content_writes_the_five_tables_for_the_posts_in_the_store(
     ).fetchone()
     assert narratives is not None and narratives[0] == summary["narratives"]
     assert members is not None and (members[0] > 0) == (narratives[0] > 0)
+    # the default run clusters on MiniLM and says so in each narrative row
+    embedders = con.execute("SELECT list(DISTINCT embedder) FROM narratives").fetchone()
+    assert embedders == (["all-MiniLM-L6-v2"] if narratives[0] else None,)
+    assert summary["models"]["narratives"] == "all-MiniLM-L6-v2"
     con.close()
 
 
