@@ -19,6 +19,12 @@ prints posts per second for
   model2vec's ``StaticModel`` over the same vectors (the peer, when installed), the head on
   the post text, and end to end with fragments and spans (``--fast-only`` times just
   these);
+- **the whole content stage** (``run_content`` over a DuckDB store, as ``limelight
+  content`` runs it: read the posts, techniques, AI-text, account shares, narratives, write
+  the five tables) on ``--stage-posts`` TweepFake validation tweets stored with their real
+  accounts: the default run (MiniLM everywhere, one pass) against ``--fast`` (no torch,
+  best of three) on the same store, and their ratio (``--stage-only`` times just this;
+  ``--stage-posts 0`` skips it);
 - **LLM calls** against the real ``limelight llm serve-local`` (SmolLM2-135M): the raw
   OpenAI SDK, ``LLMClient`` cold and cached, as ``benchmarks/llm.py`` measures them
   (``--llm-calls 0`` skips this part).
@@ -243,6 +249,71 @@ def fast_rows(texts: Sequence[str], repeats: int) -> list[CpuRow]:
     return rows
 
 
+def _stage_store(data: Path, n: int, path: Path) -> int:
+    """A store of the first ``n`` TweepFake validation tweets, each with its real account."""
+    import csv
+
+    from limelight.records import Post
+    from limelight.store import Database
+
+    source = data / "tweepfake" / "data_splits_validation.csv"
+    with source.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f, delimiter=";") if r["text"].strip()][:n]
+    posts = [
+        Post(
+            platform="twitter",
+            post_id=f"tweepfake-{i}",
+            account_id=r["screen_name"],
+            text=r["text"],
+        )
+        for i, r in enumerate(rows)
+    ]
+    with Database(path) as store:
+        store.write_batch(posts, [], [], [])
+    return len(posts)
+
+
+def stage_rows(data: Path, n: int, repeats: int, threads: int) -> list[CpuRow]:
+    """``run_content`` over one store: the default (MiniLM) once, then ``fast`` best of ``repeats``.
+
+    Both are warmed up on 32 posts first (models loaded), so the times are the stage's own.
+    """
+    import tempfile
+
+    import torch
+
+    from limelight.detect.content import analyse_posts, run_content
+
+    torch.set_num_threads(threads)
+    from limelight.store import Database
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stage.duckdb"
+        stored = _stage_store(data, n, path)
+        with Database(path) as store:
+            warm = store.arrow("SELECT platform, post_id, account_id, text FROM posts LIMIT 32")
+            platforms, ids, accounts, texts = (
+                [str(v) for v in warm.column(c).to_pylist()]
+                for c in ("platform", "post_id", "account_id", "text")
+            )
+            for warm_fast in (False, True):
+                analyse_posts(platforms, ids, accounts, texts, [None] * len(texts), fast=warm_fast)
+            default = _best(lambda: run_content(store), 1)
+            fast = _best(lambda: run_content(store, fast=True), repeats)
+    return [
+        ("content stage, default (MiniLM)", stored, *default),
+        ("content stage, --fast", stored, *fast),
+    ]
+
+
+def _print_stage_ratio(stage: Sequence[CpuRow]) -> None:
+    (_, n, default_wall, default_cpu), (_, _, fast_wall, fast_cpu) = stage
+    line = f"content stage --fast / default: {default_wall / fast_wall:.0f}x posts/s"
+    if default_cpu and fast_cpu:
+        line += f", {default_cpu / fast_cpu:.0f}x posts per CPU second"
+    print(f"{line} ({n} posts, same store and run)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_data_option(parser)
@@ -259,6 +330,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--fast-only", action="store_true", help="time only the fast head (no torch needed)"
+    )
+    parser.add_argument(
+        "--stage-posts", type=int, default=2500, help="posts in the content-stage store (0 skips)"
+    )
+    parser.add_argument(
+        "--stage-only", action="store_true", help="time only the whole content stage"
     )
     args = parser.parse_args()
     _import_limelight()
@@ -283,6 +360,12 @@ def main() -> None:
     texts = _corpus(args.data, n)
     load = os.getloadavg()[0]
     threads = args.threads or (2 if args.device == "cpu" else os.cpu_count() or 2)
+    if args.stage_only:
+        only = stage_rows(args.data, args.stage_posts, max(args.repeats, 3), threads)
+        _print(only)
+        _print_stage_ratio(only)
+        print(f"torch threads {threads}, load average {load:.1f} at start")
+        return
     rows: list[CpuRow] = []
     how = "fast head only"
     if not args.fast_only:
@@ -296,13 +379,18 @@ def main() -> None:
         )
     fast_texts = _corpus(args.data, args.fast_posts)
     fast = fast_rows(fast_texts, max(args.repeats, 3))
+    stage: list[CpuRow] = []
+    if args.stage_posts > 0 and not args.fast_only:
+        stage = stage_rows(args.data, args.stage_posts, max(args.repeats, 3), threads)
     llm_rows: list[Row] = []
     if args.llm_calls > 0:
         sample = _tweepfake(args.data, "validation")[: args.llm_calls]
         with local_llm_server() as base:
             llm_rows = llm_call_rows(base, sample)
     # the LLM's CPU time is the server's, another process: wall time only
-    _print(rows + fast + [(name, k, seconds, None) for name, k, seconds in llm_rows])
+    _print(rows + fast + stage + [(name, k, seconds, None) for name, k, seconds in llm_rows])
+    if stage:
+        _print_stage_ratio(stage)
     if rows:
         peer, ours = rows[0][2], rows[1][2]
         print(f"limelight embed / sentence-transformers time: {ours / peer:.2f}x (same texts, run)")
