@@ -352,11 +352,9 @@ def find_narratives(
         )
         membership = np.asarray(part.membership, dtype=np.int64)
     community = membership[family]
-    narratives, members = _describe(
-        post_ids, texts, account_ids, created_at, family, community, fam_vec, s, llm
+    return _describe(
+        post_ids, texts, account_ids, created_at, family, community, fam_vec, s, llm, embedder
     )
-    column = pa.array([embedder] * narratives.num_rows, pa.string())
-    return narratives.set_column(narratives.num_columns - 1, "embedder", column), members
 
 
 def _describe(
@@ -369,6 +367,7 @@ def _describe(
     fam_vec: np.ndarray,
     s: NarrativeSettings,
     llm: LLMClient | None = None,
+    embedder: str | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     sizes = np.bincount(community)
     kept = [c for c in np.argsort(-sizes, kind="stable") if sizes[c] >= s.min_posts]
@@ -434,7 +433,7 @@ def _describe(
     )
     for row, title in zip(rows, titles, strict=True):
         row.update(title=title.title, title_source=title.source, title_model=title.model)
-        row["embedder"] = None
+        row["embedder"] = embedder
     return (
         pa.Table.from_pylist(rows, schema=NARRATIVES_SCHEMA),
         pa.Table.from_pylist(members, schema=NARRATIVE_POSTS_SCHEMA),
