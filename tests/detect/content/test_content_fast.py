@@ -123,7 +123,10 @@ def test_fast_narratives_keep_a_burst_together_and_topics_apart(data_dir: Path) 
         ["x"] * n, ids, accounts, texts, [start + timedelta(hours=i) for i in range(n)], fast=True
     )
     assert result.params["fast"] and result.params["narratives"]["embedder"].startswith("static-")
-    assert result.params["narratives"]["resolution"] == STATIC_NARRATIVES.resolution
+    stored = result.params["narratives"]
+    assert stored["resolution"] == STATIC_NARRATIVES.resolution
+    assert stored["similarity_floor"] == STATIC_NARRATIVES.similarity_floor > 0
+    assert {r["embedder"] for r in result.tables["narratives"].to_pylist()} == {stored["embedder"]}
     members = result.tables["narrative_posts"].to_pylist()
     assigned = {m["post_id"]: m["narrative_id"] for m in members}
     family = {m["post_id"]: m["family"] for m in members}

@@ -267,6 +267,7 @@ def analyse_posts(
                 "k": settings.k,
                 "min_similarity": settings.min_similarity,
                 "duplicate_similarity": settings.duplicate_similarity,
+                "similarity_floor": settings.similarity_floor,
                 "min_posts": settings.min_posts,
                 "resolution": settings.resolution,
                 "random_state": settings.random_state,
