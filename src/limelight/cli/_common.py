@@ -65,6 +65,18 @@ def handle_errors(func: F) -> F:
                 f"[red]error:[/red] {escape(exc.message)}", highlight=False, soft_wrap=True
             )
             raise typer.Exit(exc.exit_code) from None
+        except duckdb.OutOfMemoryException:
+            from limelight.detect.coordination._duck import memory_limit
+
+            err_console.print(
+                f"[red]error:[/red] out of memory: DuckDB's working memory is capped at "
+                f"{escape(memory_limit())} per connection and this step needs more; nothing "
+                f"was written. Raise the cap (e.g. LIMELIGHT_DUCKDB_MEMORY=6GB) and run the "
+                f"command again",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(3) from None
         except (KeyboardInterrupt, duckdb.InterruptException, RuntimeError) as exc:
             if isinstance(exc, RuntimeError) and not is_interrupt(exc):
                 raise

@@ -248,3 +248,20 @@ def test_cli_refuses_bad_input(tmp_path: Path) -> None:
     )
     assert res.exit_code == 2
     assert "use .json or .csv" in res.output
+
+
+def test_running_out_of_duckdb_memory_is_one_line_and_writes_nothing(
+    small: tuple[Path, CampaignResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "copy.duckdb"
+    path.write_bytes(small[0].read_bytes())
+    with Database(path) as db:
+        before = db.arrow("SELECT * FROM campaigns ORDER BY campaign_id")
+    assert before.num_rows > 0
+    monkeypatch.setenv("LIMELIGHT_DUCKDB_MEMORY", "1MB")  # far below what the joins need
+    res = CliRunner().invoke(_cli(), ["campaigns", "--db", str(path)])
+    assert res.exit_code == 3, res.output
+    assert "LIMELIGHT_DUCKDB_MEMORY" in res.output and "Traceback" not in res.output
+    assert "nothing was written" in res.output
+    with Database(path) as db:
+        assert db.arrow("SELECT * FROM campaigns ORDER BY campaign_id").equals(before)
