@@ -246,7 +246,6 @@ _PER_STRATUM = """
     JOIN _deg dv ON dv.account_id = e.target AND dv.stratum = du.stratum
     JOIN _strata s ON s.stratum = du.stratum
     LEFT JOIN _obs o ON o.source = e.source AND o.target = e.target AND o.stratum = du.stratum
-    ORDER BY eid, du.stratum
 """
 
 
@@ -287,7 +286,11 @@ def edge_significance(
             cur.execute(_STRATA.format(window=w_us))
             *setup, select = _PER_STRATUM.split(";")
             cur.execute(";".join(setup))
+            # Unordered out of DuckDB (its sort would hold every row under the memory cap),
+            # then put in a fixed order here: ties in the rarest-first order follow it.
+            cur.execute("SET preserve_insertion_order = false")
             rows = cur.sql(select).to_arrow_table()
+            rows = rows.sort_by([("eid", "ascending"), ("stratum", "ascending")])
             # The family: pairs that shared an item (bounded by the pairs of each item).
             family = cur.execute(
                 "SELECT (SELECT count(DISTINCT account_id) FROM _deg), "
