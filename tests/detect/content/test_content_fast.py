@@ -28,22 +28,15 @@ from limelight.detect.content import (
     analyse_posts,
 )
 from limelight.errors import InputError
+from tests.detect.content._no_torch import NO_TORCH_PRELUDE
 
-from .test_narratives import TOPICS, _topic_posts
+from .test_narratives import TOPICS, _topic_posts, add_burst
 
 TWEETS = "twitter-v1-json"
 
-_NO_TORCH_CLI = """
-import importlib.abc, json, sys
-BLOCKED = {"torch", "transformers", "sentence_transformers"}
-
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in BLOCKED:
-            raise ImportError(f"{name} is blocked in this test")
-        return None
-
-sys.meta_path.insert(0, Block())  # any import of them now raises ImportError
+_NO_TORCH_CLI = (
+    NO_TORCH_PRELUDE
+    + """
 from limelight.cli import app
 code = 0
 try:
@@ -53,6 +46,7 @@ except SystemExit as exc:
 loaded = sorted({m.split(".")[0] for m in sys.modules} & BLOCKED)
 print(json.dumps({"code": code, "loaded": loaded}), file=sys.stderr)
 """
+)
 
 
 def test_content_fast_stores_the_five_tables_without_loading_torch(
@@ -110,12 +104,7 @@ def test_content_fast_stores_the_five_tables_without_loading_torch(
 
 def test_fast_narratives_keep_a_burst_together_and_topics_apart(data_dir: Path) -> None:
     texts, accounts, labels = _topic_posts(data_dir, 20)
-    # a copy-paste burst: one real tweet posted 12 times with different links and mentions
-    burst = texts[0]
-    for i in range(12):
-        texts.append(f"@user{i} {burst} https://t.co/x{i}")
-        accounts.append(f"copier{i}")
-        labels.append("covid")
+    add_burst(texts, accounts, labels)
     n = len(texts)
     ids = [f"p{i}" for i in range(n)]
     start = datetime(2020, 3, 1, tzinfo=UTC)

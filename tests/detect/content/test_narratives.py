@@ -39,15 +39,20 @@ def _topic_posts(data_dir: Path, per_topic: int) -> tuple[list[str], list[str], 
     return texts, accounts, labels
 
 
-@pytest.mark.slow
-def test_three_unrelated_topics_become_three_pure_narratives(data_dir: Path) -> None:
-    texts, accounts, labels = _topic_posts(data_dir, 20)
-    # a copy-paste burst: one real tweet posted 12 times with different links and mentions
+def add_burst(texts: list[str], accounts: list[str], labels: list[str]) -> None:
+    """A copy-paste burst: the first (covid) tweet posted 12 times by 12 accounts, each
+    copy with its own mention and link."""
     burst = texts[0]
     for i in range(12):
         texts.append(f"@user{i} {burst} https://t.co/x{i}")
         accounts.append(f"copier{i}")
         labels.append("covid")
+
+
+@pytest.mark.slow
+def test_three_unrelated_topics_become_three_pure_narratives(data_dir: Path) -> None:
+    texts, accounts, labels = _topic_posts(data_dir, 20)
+    add_burst(texts, accounts, labels)
     ids = [f"p{i}" for i in range(len(texts))]
     start = datetime(2020, 3, 1, tzinfo=UTC)
     times = [start + timedelta(hours=i) for i in range(len(texts))]

@@ -25,22 +25,15 @@ from limelight.detect.content import (
     macro_f1,
     micro_f1,
 )
+from tests.detect.content._no_torch import NO_TORCH_PRELUDE
 from tests.detect.content._spans import assert_spans_point_at_gold
 
 FAST_MARGIN = 0.05
 """Dev micro-F1 of the fast head must beat the best label-frequency baseline by this much."""
 
-_NO_TORCH = """
-import importlib.abc, json, sys
-BLOCKED = {"torch", "transformers", "sentence_transformers"}
-
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in BLOCKED:
-            raise ImportError(f"{name} is blocked in this test")
-        return None
-
-sys.meta_path.insert(0, Block())  # any import of them now raises ImportError
+_NO_TORCH = (
+    NO_TORCH_PRELUDE
+    + """
 from limelight.detect.content import PersuasionModel, StaticEmbedder
 texts = json.loads(sys.stdin.read())
 vectors = StaticEmbedder.load().embed(texts)
@@ -51,6 +44,7 @@ print(json.dumps({
     "torch_loaded": any(m.split(".")[0] in BLOCKED for m in sys.modules),
 }))
 """
+)
 
 
 @pytest.fixture(scope="module")
