@@ -44,6 +44,37 @@ def test_embedding_actors_give_the_local_vectors(twarc_store: Path) -> None:
 
 
 @pytest.mark.slow
+def test_classifier_actors_give_the_local_models_results(twarc_store: Path) -> None:
+    """The techniques head (spans from MiniLM-embedded fragments) and the AI-text model
+    (with its fine-tuned encoder) on actors; each actor process loads its own models."""
+    from limelight.detect.content import AiTextModel, PersuasionModel
+    from limelight.embed import embed_texts
+    from limelight.scale import RayAiText, RayTechniques
+
+    texts = _texts(twarc_store, 40)
+    vectors = embed_texts(texts)
+    engine = RayEngine(actors=2)
+    techniques, ai_text = PersuasionModel(), AiTextModel()
+    local_hits = techniques.find(texts, vectors)
+    assert sum(len(h) for h in local_hits) > 0
+    dist_hits = RayTechniques(engine, techniques).find(texts, vectors)
+    assert [[(h.technique, h.span_start, h.span_end) for h in row] for row in dist_hits] == [
+        [(h.technique, h.span_start, h.span_end) for h in row] for row in local_hits
+    ]
+    for got, want in zip(dist_hits, local_hits, strict=True):
+        np.testing.assert_allclose([h.score for h in got], [h.score for h in want], atol=1e-5)
+    local_ai = ai_text.score(texts, vectors)
+    ray_ai = RayAiText(engine, ai_text)
+    assert ray_ai.version == ai_text.version and ray_ai.threshold == ai_text.threshold
+    dist_ai = ray_ai.score(texts, vectors)
+    assert [(s.rule, s.phrase) for s in dist_ai] == [(s.rule, s.phrase) for s in local_ai]
+    np.testing.assert_allclose(
+        [s.ai_score for s in dist_ai], [s.ai_score for s in local_ai], atol=1e-5
+    )
+    assert RayTechniques(engine, techniques).find([]) == [] and ray_ai.score([]) == []
+
+
+@pytest.mark.slow
 def test_content_tables_on_ray_equal_local(twarc_store: Path, tmp_path: Path) -> None:
     from limelight.detect.content import run_content
 

@@ -129,9 +129,19 @@ class RayEngine:
 
     def content(self, db: Any, **settings: Any) -> Any:
         """``run_content`` (a ContentResult, tables written at the end) with the
-        embeddings computed by the actor pool; ``settings`` are run_content's."""
-        from limelight.detect.content import run_content
+        embeddings, the techniques head and the AI-text model run by pools of actors;
+        ``settings`` are run_content's. An LLM labeller sends its requests as it does
+        locally; ``fast`` runs locally (its models need no GPU and little time)."""
+        from limelight.detect.content import AiTextModel, PersuasionModel, run_content
+        from limelight.scale._gpu import RayAiText, RayTechniques
 
+        if not settings.get("fast"):
+            persuasion = settings.get("persuasion")
+            if persuasion is None or isinstance(persuasion, PersuasionModel):
+                settings["persuasion"] = RayTechniques(self, persuasion or PersuasionModel())
+            ai_text = settings.get("ai_text")
+            if ai_text is None or isinstance(ai_text, AiTextModel):
+                settings["ai_text"] = RayAiText(self, ai_text or AiTextModel())
         return run_content(db, embed=self.embed, **settings)
 
 

@@ -18,19 +18,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 
-from limelight.detect.content._ai_text import AiTextModel, account_ai_shares
+from limelight.detect.content._ai_text import AiTextModel, AiTextScore, account_ai_shares
 from limelight.detect.content._llm_labeller import LLMPersuasionLabeller
 from limelight.detect.content._narratives import (
     STATIC_NARRATIVES,
     NarrativeSettings,
     find_narratives,
 )
-from limelight.detect.content._persuasion import PersuasionModel
+from limelight.detect.content._persuasion import PersuasionModel, TechniqueHit
 from limelight.detect.content._static import StaticEmbedder
 from limelight.embed import embed_texts
 from limelight.errors import InputError
@@ -95,6 +95,33 @@ ACCOUNT_AI_TEXT_SCHEMA = pa.schema(
 )
 
 
+class FindsTechniques(Protocol):
+    """What ``analyse_posts`` needs of a techniques model: ``PersuasionModel``, or the same
+    model run elsewhere (``limelight.scale.RayTechniques``)."""
+
+    @property
+    def version(self) -> str: ...
+
+    def find(
+        self, texts: list[str], embeddings: np.ndarray | None = None
+    ) -> list[list[TechniqueHit]]: ...
+
+
+class ScoresAiText(Protocol):
+    """What ``analyse_posts`` needs of an AI-text model: ``AiTextModel``, or the same model
+    run elsewhere (``limelight.scale.RayAiText``)."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def threshold(self) -> float: ...
+
+    def score(
+        self, texts: Sequence[str], embeddings: np.ndarray | None = None
+    ) -> list[AiTextScore]: ...
+
+
 @dataclass(slots=True)
 class ContentResult:
     """The five content tables and the parameters that made them."""
@@ -114,8 +141,8 @@ def analyse_posts(
     texts: Sequence[str],
     created_at: Sequence[datetime | None],
     *,
-    persuasion: PersuasionModel | LLMPersuasionLabeller | None = None,
-    ai_text: AiTextModel | None = None,
+    persuasion: FindsTechniques | LLMPersuasionLabeller | None = None,
+    ai_text: ScoresAiText | None = None,
     narratives: NarrativeSettings | None = None,
     min_posts: int = 5,
     min_share: float = 0.5,
@@ -282,14 +309,16 @@ def _minilm_name() -> str:
     return Path(configured).name if configured else "all-MiniLM-L6-v2"
 
 
-def _check_fast(persuasion: PersuasionModel | LLMPersuasionLabeller, ai_text: AiTextModel) -> None:
+def _check_fast(persuasion: FindsTechniques | LLMPersuasionLabeller, ai_text: ScoresAiText) -> None:
     """Refuse, under ``fast``, a head that would load MiniLM (torch)."""
     if isinstance(persuasion, PersuasionModel) and persuasion.reads_minilm:
         raise InputError(
             f"the persuasion head {persuasion.version} reads MiniLM vectors, which the fast "
             "path does not load; drop --fast or use the fast head"
         )
-    if ai_text.encoder is not None or ai_text.head.spec.embedding:
+    if isinstance(ai_text, AiTextModel) and (
+        ai_text.encoder is not None or ai_text.head.spec.embedding
+    ):
         raise InputError(
             "this AI-text model reads MiniLM, which the fast path does not load; "
             "drop --fast or use the n-gram head (--no-ai-encoder)"
@@ -300,8 +329,8 @@ def run_content(
     store: Database,
     *,
     limit: int | None = None,
-    persuasion: PersuasionModel | LLMPersuasionLabeller | None = None,
-    ai_text: AiTextModel | None = None,
+    persuasion: FindsTechniques | LLMPersuasionLabeller | None = None,
+    ai_text: ScoresAiText | None = None,
     narratives: NarrativeSettings | None = None,
     min_posts: int = 5,
     min_share: float = 0.5,
