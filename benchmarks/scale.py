@@ -20,8 +20,10 @@ measuring process's own peak. Every Ray result is checked equal to the local one
 
 ``--embed 20000`` measures the model path instead: sentence embeddings of that many
 generated texts by ``embed_texts`` in this process and by the Ray actor pool
-(``RayEngine.embed``), on the GPU when one is present (one actor per GPU, ``device=cuda``),
-else on the CPU; it prints texts per second per device.
+(``RayEngine.embed``), then the techniques head and the AI-text model given those vectors,
+in process and on their actor pools (``RayTechniques``, ``RayAiText``), on the GPU when one
+is present (one actor per GPU, ``device=cuda``), else on the CPU; it prints texts per
+second per device.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -177,14 +180,39 @@ def embed_benchmark(n: int) -> None:
     t_ray = time.perf_counter() - start
     diff = float(abs(local - dist).max())
     units = max(gpus, 1)
-    print(f"\nsentence embeddings (all-MiniLM-L6-v2), {n:,} texts, device {device}")
-    print("| path | devices | wall s | texts/s | texts/s per device | max abs diff |")
-    print("|---|---:|---:|---:|---:|---:|")
-    print(f"| embed_texts | 1 | {t_local:.1f} | {n / t_local:,.0f} | {n / t_local:,.0f} | - |")
-    print(
-        f"| Ray actor pool | {units} | {t_ray:.1f} | {n / t_ray:,.0f} | "
-        f"{n / t_ray / units:,.0f} | {diff:.1e} |"
-    )
+    rows = [
+        ("embeddings", "embed_texts", 1, t_local, "-"),
+        ("embeddings", "Ray actor pool", units, t_ray, f"{diff:.1e}"),
+    ]
+    # The classifiers, given the vectors: the techniques head (it embeds sentence fragments
+    # to place spans) and the AI-text model (its fine-tuned encoder reads every text).
+    from limelight.detect.content import AiTextModel, PersuasionModel
+    from limelight.scale import RayAiText, RayTechniques
+
+    os.environ["LIMELIGHT_EMBED_DEVICE"] = device
+    techniques, ai_text = PersuasionModel(), AiTextModel()
+    jobs: list[tuple[str, Callable[..., object], Callable[..., object]]] = [
+        ("techniques", techniques.find, RayTechniques(engine, techniques).find),
+        ("AI-text", ai_text.score, RayAiText(engine, ai_text).score),
+    ]
+    for what, here, there in jobs:
+        here(texts[:256], local[:256])  # load the models first
+        start = time.perf_counter()
+        here(texts, local)
+        t_model = time.perf_counter() - start
+        there(texts[:2048], local[:2048])  # start the actors
+        start = time.perf_counter()
+        there(texts, local)
+        t_pool = time.perf_counter() - start
+        rows += [
+            (what, "in process", 1, t_model, "-"),
+            (what, "Ray actor pool", units, t_pool, "-"),
+        ]
+    print(f"\nmodels on {n:,} generated texts, device {device}")
+    print("| model | path | devices | wall s | texts/s | texts/s per device | max abs diff |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for what, path, k, t, d in rows:
+        print(f"| {what} | {path} | {k} | {t:.1f} | {n / t:,.0f} | {n / t / k:,.0f} | {d} |")
 
 
 def main() -> None:
