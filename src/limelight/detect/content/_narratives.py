@@ -327,7 +327,6 @@ def find_narratives(
     family_of_text = _families(vectors, duplicate, s.k)
     n_fam = int(family_of_text.max()) + 1
     family = family_of_text[text_of]
-    np.bincount(family, minlength=n_fam).astype(np.float64)
     fam_vec = np.zeros((n_fam, vectors.shape[1]), dtype=np.float64)
     np.add.at(fam_vec, family_of_text, vectors)
     fam_vec /= np.maximum(np.linalg.norm(fam_vec, axis=1, keepdims=True), 1e-12)
