@@ -109,3 +109,28 @@ def test_techniques_ai_text_and_narratives_reach_labels_and_amplification(
         narrative = [r for r in amp if r["item_kind"] == "narrative"]
         assert [(r["item"], r["volume"]) for r in narrative] == [("brexit trade deal", 4)]
         assert result.params["content_ran"] is True
+
+
+def test_analysis_with_fast_content_runs_the_torch_free_detectors(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    from limelight.detect.content import PersuasionModel, StaticEmbedder
+
+    with Database(tmp_path / "f.duckdb") as db:
+        ingest_paths([data_dir / "twarc2-v2-json/brexit.jsonl"], db, workers=1)
+        stages = {r.stage: r for r in run_stages(db, AnalysisSettings(fast_content=True))}
+        assert stages["content"].status == "done", stages["content"].message
+        n_text = db.query(
+            "SELECT count(*) FROM posts WHERE kind NOT IN ('repost', 'like') "
+            "AND text IS NOT NULL AND length(trim(text)) > 0"
+        )[0][0]
+        assert n_text > 50
+        assert db.query("SELECT count(*) FROM post_ai_text")[0][0] == n_text
+        assert {r[0] for r in db.query("SELECT DISTINCT model FROM post_techniques")} == {
+            PersuasionModel(fast=True).version
+        }
+        embedders = {r[0] for r in db.query("SELECT DISTINCT embedder FROM narratives")}
+        assert embedders == {StaticEmbedder.load().version}
+        # the same settings again reuse the stage
+        again = {r.stage: r.status for r in run_stages(db, AnalysisSettings(fast_content=True))}
+        assert again["content"] == "skipped"

@@ -44,6 +44,7 @@ _CONTENT_TABLES = (
 )
 #: What ``limelight.detect.content`` needs beyond the core (the ``content`` extra).
 _CONTENT_MODULES = ("torch", "sentence_transformers", "sklearn")
+_FAST_CONTENT_MODULES = ("tokenizers", "sklearn")
 _TEXT_POSTS = (
     "SELECT count(*) FROM posts WHERE kind NOT IN ('repost', 'like') AND text IS NOT NULL "
     "AND length(trim(text)) > 0"
@@ -57,7 +58,9 @@ class AnalysisSettings:
     ``behaviours`` None means coordination's defaults; ``alpha``, ``min_accounts`` and
     ``random_state`` are ``find_campaigns``'s settings; ``content`` runs the content
     detectors (``limelight.detect.content.run_content``) when their extra is installed;
-    ``fusion`` weighs the signals.
+    ``fast_content`` runs them without torch (``limelight content --fast``: the fast
+    techniques head, the n-gram AI-text head, narratives on static vectors), which needs
+    only the ``content-fast`` extra; ``fusion`` weighs the signals.
     """
 
     behaviours: tuple[str, ...] | None = None
@@ -65,6 +68,7 @@ class AnalysisSettings:
     min_accounts: int = 3
     random_state: int = 0
     content: bool = True
+    fast_content: bool = False
     fusion: FusionSettings = field(default_factory=FusionSettings)
 
     def params(self) -> dict[str, Any]:
@@ -214,7 +218,7 @@ def run_stages(
 
     stage("accounts", acc_fp, ("account_scores",), accounts)
 
-    content_fp = _digest(data_fp, "content", s.content)
+    content_fp = _digest(data_fp, "content", s.content, s.fast_content)
 
     def content() -> StageResult:
         present = [t for t in _CONTENT_TABLES if db.has_table(t)]
@@ -228,18 +232,20 @@ def run_stages(
         n_text = int(db.query(_TEXT_POSTS)[0][0])
         if n_text == 0:
             return result("unavailable", "no posts with text to read (reposts carry none)")
-        missing = [m for m in _CONTENT_MODULES if importlib.util.find_spec(m) is None]
+        modules = _FAST_CONTENT_MODULES if s.fast_content else _CONTENT_MODULES
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
         if missing:
+            extra = "content-fast" if s.fast_content else "content"
             if present:
                 return result("done", earlier)
             return result(
                 "unavailable",
-                f"the content detectors need `pip install 'limelight[content]'` "
+                f"the content detectors need `pip install 'limelight[{extra}]'` "
                 f"({', '.join(missing)} missing)",
             )
         from limelight.detect.content import run_content
 
-        found = run_content(db)
+        found = run_content(db, fast=s.fast_content)
         tables = found.tables
         hits = tables["post_techniques"].num_rows
         ai = sum(bool(v) for v in tables["post_ai_text"].column("ai_written").to_pylist())

@@ -204,6 +204,14 @@ def analyze(
             "installed; they embed every post with text, the slowest stage on CPU.",
         ),
     ] = True,
+    fast_content: Annotated[
+        bool,
+        typer.Option(
+            "--fast-content",
+            help="Run the content detectors without torch, as `limelight content --fast` "
+            "does (hundreds of posts a second on a CPU; see docs/benchmarks.md).",
+        ),
+    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Reread files and rerun every stage.")
     ] = False,
@@ -219,6 +227,7 @@ def analyze(
         min_accounts=min_accounts,
         random_state=seed,
         content=content,
+        fast_content=fast_content,
     )
     run = run_analysis(
         paths or [], db, out, settings=settings, fmt=format, force=force, exports=_formats(export)
