@@ -10,7 +10,6 @@ and the training report the model card quotes. No pickle is ever loaded.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from limelight.detect.content._features import FeatureSpec, build_features
-from limelight.detect.content._npz import save_npz
+from limelight.detect.content._npz import load_npz, save_npz
 from limelight.errors import InputError
 
 __all__ = ["HEAD_FORMAT", "LinearHead", "sigmoid"]
@@ -87,22 +86,15 @@ class LinearHead:
     @classmethod
     def load(cls, path: Path) -> LinearHead:
         """Read a head written by ``save`` (never unpickles)."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                header = json.loads(bytes(data["header"]).decode())
-                coef = data["coef"].astype(np.float32)
-                intercept = data["intercept"]
-                thresholds = data["thresholds"]
-        except (OSError, KeyError, ValueError) as exc:
-            raise InputError(
-                f"{path}: not a limelight content model ({exc}); "
-                "rebuild it with `limelight train content`"
-            ) from None
-        if header.get("format") != HEAD_FORMAT:
-            raise InputError(
-                f"{path}: model format {header.get('format')!r} is not {HEAD_FORMAT}; "
-                "rebuild it with `limelight train content`"
-            )
+        header, data = load_npz(
+            path,
+            HEAD_FORMAT,
+            "a limelight content model",
+            "limelight train content",
+            need=("coef", "intercept", "thresholds"),
+        )
+        coef = data["coef"].astype(np.float32)
+        intercept, thresholds = data["intercept"], data["thresholds"]
         return cls(
             kind=header["kind"],
             labels=list(header["labels"]),

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from limelight.detect.content._npz import save_npz
+from limelight.detect.content._npz import load_npz, save_npz
 from limelight.errors import InputError
 
 __all__ = [
@@ -202,24 +202,24 @@ class TunedEncoder:
     @classmethod
     def load(cls, path: Path) -> TunedEncoder:
         """Read an adapter file written by ``save`` (never unpickles)."""
+        header, data = load_npz(
+            path,
+            ADAPTER_FORMAT,
+            "a limelight adapter file",
+            "limelight train content",
+            need=("head_w", "head_b"),
+        )
         try:
-            with np.load(path, allow_pickle=False) as data:
-                header = json.loads(bytes(data["header"]).decode())
-                if header.get("format") != ADAPTER_FORMAT:
-                    raise InputError(
-                        f"{path}: model format {header.get('format')!r} is not "
-                        f"{ADAPTER_FORMAT}; rebuild it with `limelight train content`"
-                    )
-                adapters = {
-                    name: (data[f"a{i}"].astype(np.float32), data[f"b{i}"].astype(np.float32))
-                    for i, name in enumerate(header["layers"])
-                }
-                head_w, head_b = data["head_w"], data["head_b"]
-        except (OSError, KeyError, ValueError) as exc:
+            adapters = {
+                name: (data[f"a{i}"].astype(np.float32), data[f"b{i}"].astype(np.float32))
+                for i, name in enumerate(header["layers"])
+            }
+        except KeyError as exc:
             raise InputError(
-                f"{path}: not a limelight adapter file ({exc}); "
+                f"{path}: not a limelight adapter file (no array {exc}); "
                 "rebuild it with `limelight train content`"
             ) from None
+        head_w, head_b = data["head_w"], data["head_b"]
         settings = dict(header["settings"])
         settings["targets"] = tuple(settings["targets"])
         return cls(

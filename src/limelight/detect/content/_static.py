@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from limelight.detect.content._npz import save_npz
+from limelight.detect.content._npz import load_npz, save_npz
 from limelight.errors import InputError
 
 __all__ = [
@@ -133,22 +133,16 @@ class StaticEmbedder:
     def load(cls, path: Path | None = None) -> StaticEmbedder:
         """Read vectors written by ``save`` (the shipped ones by default; never unpickles)."""
         where = path or default_static_path()
-        try:
-            with np.load(where, allow_pickle=False) as data:
-                header = json.loads(bytes(data["header"]).decode())
-                codes = np.asarray(data["codes"], dtype=np.int8)
-                scales = np.asarray(data["scales"], dtype=np.float32)
-                tokenizer_json = bytes(data["tokenizer"]).decode()
-        except (OSError, KeyError, ValueError) as exc:
-            raise InputError(
-                f"{where}: not limelight static vectors ({exc}); "
-                "rebuild them with `limelight train content --static`"
-            ) from None
-        if header.get("format") != STATIC_FORMAT:
-            raise InputError(
-                f"{where}: format {header.get('format')!r} is not {STATIC_FORMAT}; "
-                "rebuild them with `limelight train content --static`"
-            )
+        header, data = load_npz(
+            where,
+            STATIC_FORMAT,
+            "limelight static vectors",
+            "limelight train content --static",
+            need=("codes", "scales", "tokenizer"),
+        )
+        codes = np.asarray(data["codes"], dtype=np.int8)
+        scales = np.asarray(data["scales"], dtype=np.float32)
+        tokenizer_json = bytes(data["tokenizer"]).decode()
         return cls(codes, scales, tokenizer_json, header=header, version=header["version"])
 
 
