@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +28,14 @@ if TYPE_CHECKING:
 
 __all__ = ["AiTextScorer", "Embedder", "RayAiText", "RayTechniques", "TechniqueFinder", "ray_embed"]
 
+_SCORES = pa.schema(
+    [
+        ("model_score", pa.float64()),
+        ("rule", pa.string()),
+        ("phrase", pa.string()),
+        ("ai_score", pa.float64()),
+    ]
+)
 _HITS = pa.list_(
     pa.struct(
         [
@@ -67,8 +76,19 @@ def _texts_vectors(batch: pa.Table) -> tuple[list[str], np.ndarray | None]:
     texts = [str(t) for t in batch.column("text").to_pylist()]
     if "vector" not in batch.column_names:
         return texts, None
-    flat = batch.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    return texts, np.ascontiguousarray(flat.reshape(len(texts), -1), dtype=np.float32)
+    return texts, _unpack(batch.column("vector"), len(texts))
+
+
+def _pack(vectors: np.ndarray) -> pa.FixedSizeListArray:
+    """Vectors (rows x dims) as one Arrow column of fixed-size float32 lists."""
+    flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), pa.float32())
+    return pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])
+
+
+def _unpack(column: pa.ChunkedArray, n: int) -> np.ndarray:
+    """The rows x dims float32 array of a column made by ``_pack``."""
+    flat = column.combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    return np.ascontiguousarray(flat.reshape(n, -1), dtype=np.float32)
 
 
 class Embedder(_ModelActor):
@@ -79,8 +99,7 @@ class Embedder(_ModelActor):
 
         texts, _ = _texts_vectors(batch)
         vectors = embed_texts(texts, device=self.device)
-        flat = pa.array(vectors.reshape(-1), pa.float32())
-        return pa.table({"vector": pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])})
+        return pa.table({"vector": _pack(vectors)})
 
 
 class TechniqueFinder(_ModelActor):
@@ -93,19 +112,7 @@ class TechniqueFinder(_ModelActor):
     def __call__(self, batch: pa.Table) -> pa.Table:
         texts, vectors = _texts_vectors(batch)
         hits = self.model.find(texts, vectors)
-        rows = [
-            [
-                {
-                    "technique": h.technique,
-                    "score": h.score,
-                    "span_start": h.span_start,
-                    "span_end": h.span_end,
-                }
-                for h in found
-            ]
-            for found in hits
-        ]
-        return pa.table({"hits": pa.array(rows, _HITS)})
+        return pa.table({"hits": pa.array([[asdict(h) for h in f] for f in hits], _HITS)})
 
 
 class AiTextScorer(_ModelActor):
@@ -118,14 +125,7 @@ class AiTextScorer(_ModelActor):
     def __call__(self, batch: pa.Table) -> pa.Table:
         texts, vectors = _texts_vectors(batch)
         scores = self.model.score(texts, vectors)
-        return pa.table(
-            {
-                "model_score": pa.array([s.model_score for s in scores], pa.float64()),
-                "rule": pa.array([s.rule for s in scores], pa.string()),
-                "phrase": pa.array([s.phrase for s in scores], pa.string()),
-                "ai_score": pa.array([s.ai_score for s in scores], pa.float64()),
-            }
-        )
+        return pa.Table.from_pylist([asdict(sc) for sc in scores], schema=_SCORES)
 
 
 def _on_actors(
@@ -155,8 +155,7 @@ def _on_actors(
         options["num_cpus"] = 1
     columns: dict[str, pa.Array] = {"text": pa.array(list(texts), pa.string())}
     if vectors is not None:
-        flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1))
-        columns["vector"] = pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])
+        columns["vector"] = _pack(vectors)
     return map_table(pa.table(columns), actor, engine, what, batch_rows=EMBED_BATCH, **options)
 
 
@@ -220,5 +219,4 @@ def ray_embed(texts: list[str], engine: RayEngine) -> np.ndarray:
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     out = _on_actors(texts, None, Embedder, engine, "embedding")
-    vectors = out.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    return np.ascontiguousarray(vectors.reshape(len(texts), -1), dtype=np.float32)
+    return _unpack(out.column("vector"), len(texts))
