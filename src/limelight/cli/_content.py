@@ -101,7 +101,8 @@ def content(
     if persuasion_model is not None and not persuasion_model.is_file():
         raise InputError(f"{persuasion_model}: no such model file; give a .npz head")
     ray_engine = chosen_engine(engine, address)
-    embed = ray_engine.embed if ray_engine is not None else None
+    # On Ray, the embeddings and the local classifiers run on actors (RayEngine.content).
+    run = ray_engine.content if ray_engine is not None else run_content
     ai_text = AiTextModel(use_encoder=ai_encoder and not fast)
     with Database(db) as store:
         if not store.has_table("posts") or store.count("posts") == 0:
@@ -113,24 +114,22 @@ def content(
                 if ray_engine is None
                 else RayLLMClient(settings, store=store, engine=ray_engine)
             ) as client:
-                result = run_content(
+                result = run(
                     store,
                     limit=limit,
                     min_posts=min_posts,
                     persuasion=LLMPersuasionLabeller(client),
                     ai_text=ai_text,
-                    embed=embed,
                     fast=fast,
                 )
         else:
             local = PersuasionModel(model_path=persuasion_model, fast=fast_techniques or fast)
-            result = run_content(
+            result = run(
                 store,
                 limit=limit,
                 min_posts=min_posts,
                 persuasion=local,
                 ai_text=ai_text,
-                embed=embed,
                 fast=fast,
             )
     summary = _summary(result.tables, result.params)
