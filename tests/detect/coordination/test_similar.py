@@ -18,7 +18,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import scipy.sparse as sp  # installed with datasketch, a core dependency
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from limelight.detect.coordination import _similar
 from limelight.detect.coordination._similar import lsh_bands, near_duplicate_items, shingles
 from tests.detect.coordination._data import ira_csvs
 
@@ -137,8 +140,6 @@ def test_with_times_only_texts_posted_close_together_are_compared() -> None:
 
 @pytest.mark.slow
 def test_chunks_of_time_give_the_same_clusters(monkeypatch: pytest.MonkeyPatch) -> None:
-    from limelight.detect.coordination import _similar
-
     rng = random.Random(3)
     words = [f"w{i}" for i in range(40)]
     texts, at = [], []
@@ -163,3 +164,20 @@ def test_no_text_within_a_window_gives_no_items(texts: list[str | None]) -> None
     at_us = pa.array([1_600_000_000_000_000 + i for i in range(len(texts))], pa.int64())
     items = near_duplicate_items(pa.array(texts, pa.string()), at_us=at_us, window=60.0)
     assert len(items) == len(texts) and items.null_count == len(texts)
+
+
+@given(st.lists(st.integers(0, 2**48 - 1), max_size=300), st.integers(0, 40))
+@settings(max_examples=200, deadline=None)
+def test_key_order_is_a_stable_argsort(values: list[int], repeat: int) -> None:
+    # Band keys are hashes, so distinct keys differ in their top bits (here: shifted
+    # past the position bits); repeated keys exercise the ties, kept in position order.
+    key = np.array(values + values[:repeat], dtype=np.uint64) << np.uint64(16)
+    order = _similar._key_order(key)
+    assert order.tolist() == np.argsort(key, kind="stable").tolist()
+
+
+@given(st.lists(st.integers(-(2**62), 2**62), max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_distinct_is_numpy_unique(values: list[int]) -> None:
+    array = np.array(values, dtype=np.int64)
+    assert _similar._distinct(array).tolist() == np.unique(array).tolist()
