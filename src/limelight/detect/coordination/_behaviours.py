@@ -28,11 +28,12 @@ import pyarrow.compute as pc
 
 from limelight.detect.coordination import _sql
 from limelight.detect.coordination._edges import ACTION_SCHEMA, run_pure_sql
+from limelight.detect.coordination._layers import shared_actions
 from limelight.detect.coordination._similar import near_duplicate_items
 from limelight.errors import InputError
 from limelight.store import Database
 
-__all__ = ["BEHAVIOURS", "Behaviour", "actions", "get_behaviour"]
+__all__ = ["BEHAVIOURS", "Behaviour", "actions", "get_behaviour", "shared_actions_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +257,46 @@ def actions(
     else:
         rows = _query(db_or_posts, _sql.ACTION_SQL[spec.name](opts))
     return _as_actions(rows)
+
+
+def shared_actions_of(
+    db_or_posts: Database | pa.Table,
+    behaviour: str,
+    *,
+    window: float | None = None,
+    **options: Any,
+) -> tuple[pa.Table, int]:
+    """The behaviour's actions on items two or more accounts acted on, and all its actions' count.
+
+    The same rows as ``shared_actions(actions(...))``, which is what campaigns work on,
+    with ``actions(...).num_rows``; from a store they come sorted by account, post and
+    item, an order that does not hang on how DuckDB split the work. For a store and a behaviour whose
+    items come from SQL alone, the cut runs in DuckDB: the actions go to a temporary table
+    (which DuckDB can spill) and only the shared ones come out, so the millions of texts
+    posted once never reach Python. At 10M generated posts the same cut in Arrow took
+    9.5 s and 2 GB for co-text.
+    """
+    spec = get_behaviour(behaviour)
+    if spec.name == "co-similar-text" or not isinstance(db_or_posts, Database):
+        acts = actions(db_or_posts, spec.name, window=window, **options)
+        return shared_actions(acts), acts.num_rows
+    sql = _sql.ACTION_SQL[spec.name](resolve_options(spec, options))
+    cur = db_or_posts.cursor()
+    try:
+        cur.execute(f"CREATE TEMP TABLE _limelight_actions AS {sql}")
+        counted = cur.execute("SELECT count(*) FROM _limelight_actions").fetchall()
+        rows = cur.sql(
+            """
+            SELECT * FROM _limelight_actions WHERE item IN (
+                SELECT item FROM _limelight_actions GROUP BY item
+                HAVING min(account_id) <> max(account_id))
+            ORDER BY account_id, post_id, item, at_us
+            """
+        ).to_arrow_table()
+        cur.execute("DROP TABLE _limelight_actions")
+    finally:
+        cur.close()
+    return _as_actions(rows), int(counted[0][0])
 
 
 def _query(source: Database | pa.Table, sql: str) -> pa.Table:

@@ -41,7 +41,6 @@ from limelight.detect.coordination._layers import (
     Layer,
     build_layers,
     combined_actions,
-    shared_actions,
 )
 from limelight.detect.coordination._membership import grow_campaigns
 from limelight.detect.coordination._significance import significant_edges
@@ -120,7 +119,7 @@ def find_campaigns(
     a failure part way leaves the previous run's tables. ``join`` turns actions into edges
     (``co_action_edges``; ``limelight.scale`` passes the same join run per shard on Ray).
     """
-    from limelight.detect.coordination._behaviours import actions, get_behaviour
+    from limelight.detect.coordination._behaviours import get_behaviour, shared_actions_of
 
     chosen = _windows(behaviours, get_behaviour)
     given = {b: dict(o) for b, o in DEFAULT_OPTIONS.items() if b in chosen}
@@ -137,10 +136,8 @@ def find_campaigns(
     counts: dict[str, int] = {}
     for b, w in chosen.items():
         # One behaviour's actions at a time, each cut to shared items before the next.
-        acts = actions(db, b, window=w, **given.get(b, {}))
-        counts[b] = acts.num_rows
-        inputs[b] = (shared_actions(acts), w)
-        del acts
+        acts, counts[b] = shared_actions_of(db, b, window=w, **given.get(b, {}))
+        inputs[b] = (acts, w)
     result = campaigns_from_actions(
         inputs,
         min_weight=min_weight,

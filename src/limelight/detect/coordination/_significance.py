@@ -168,11 +168,14 @@ def _shared_items(
     window_us: int,
     *,
     posts: bool = False,
-) -> pa.Table:
-    """Every item both accounts of an edge acted on, with ``close`` for within the window.
+) -> None:
+    """The temporary table ``_shared``: every item both accounts of an edge acted on, with
+    ``close`` for within the window.
 
-    With ``posts``, also both accounts' post ids and times. Leaves the first-action table
-    ``_fa`` on the connection for the caller.
+    With ``posts``, also both accounts' post ids and times. The rows stay in DuckDB, which
+    spills them under its memory cap: at 10M generated posts, two million co-url edges
+    share tens of millions of items, and a round trip through Arrow held them all in
+    memory. Leaves the first-action table ``_fa`` on the connection for the caller too.
     """
     columns = ["account_id", "item", "at", "post_id"]
     if "behaviour" in actions.column_names:
@@ -185,7 +188,7 @@ def _shared_items(
     conn.register("_edges", edges.select(["source", "target"]))
     conn.execute(_FIRST_ACTIONS)
     sql = _SHARED.format(window=window_us, posts=_POSTS if posts else "")
-    return conn.sql(sql).to_arrow_table()
+    conn.execute(f"CREATE TEMP TABLE _shared AS {sql}")
 
 
 def co_actions(edges: pa.Table, actions: pa.Table, window: timedelta | float) -> pa.Table:
@@ -198,8 +201,7 @@ def co_actions(edges: pa.Table, actions: pa.Table, window: timedelta | float) ->
     """
     conn = _connect()
     try:
-        shared = _shared_items(conn, edges, actions, window_microseconds(window), posts=True)
-        conn.register("_shared", shared)
+        _shared_items(conn, edges, actions, window_microseconds(window), posts=True)
         return conn.sql(
             "SELECT * EXCLUDE (close) FROM _shared WHERE close ORDER BY source, target, item"
         ).to_arrow_table()
@@ -278,7 +280,7 @@ def edge_significance(
         w_us = window_microseconds(window)
         cur = _connect()
         try:
-            cur.register("_shared", _shared_items(cur, edges, actions, w_us))
+            _shared_items(cur, edges, actions, w_us)
             keyed = edges.select(["source", "target"]).append_column(
                 "_eid", pa.array(np.arange(n, dtype=np.int64))
             )
