@@ -22,6 +22,8 @@ from limelight.detect.coordination import (
     get_behaviour,
     save_edges,
 )
+from limelight.detect.coordination._behaviours import shared_actions_of
+from limelight.detect.coordination._layers import shared_actions
 from limelight.detect.coordination._sql import WHITESPACE, normalized_text_sql
 from limelight.errors import InputError
 from limelight.records import Post
@@ -270,6 +272,32 @@ def test_a_store_and_its_posts_table_give_the_same_actions(ira: Database) -> Non
     from_table = actions(ira.arrow("SELECT * FROM posts"), "co-hashtags")
     key = [("post_id", "ascending"), ("item", "ascending")]
     assert from_store.sort_by(key).equals(from_table.sort_by(key))
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "options"),
+    [
+        ("co-text", {"strip_urls": True}),
+        ("co-hashtags", {"min_size": 1}),
+        ("co-url", {}),
+        ("sync", {}),
+        ("co-similar-text", {"threshold": 0.5}),
+    ],
+)
+def test_shared_actions_from_the_store_are_the_arrow_cut(
+    ira: Database, behaviour: str, options: dict[str, Any]
+) -> None:
+    # campaigns read each behaviour's shared actions in DuckDB (or, for near-duplicates,
+    # as cluster numbers); they must be exactly the rows the plain Arrow cut keeps
+    every = actions(ira, behaviour, **options)
+    expected = shared_actions(every)
+    got, n_actions = shared_actions_of(ira, behaviour, **options)
+    assert n_actions == every.num_rows
+    assert 0 < got.num_rows < every.num_rows  # a real cut, on real posts
+    key = [(c, "ascending") for c in ("account_id", "post_id", "item", "at")]
+    assert got.sort_by(key).equals(expected.sort_by(key))
+    from_table, _ = shared_actions_of(ira.arrow("SELECT * FROM posts"), behaviour, **options)
+    assert from_table.sort_by(key).equals(expected.sort_by(key))
 
 
 def test_edges_are_saved_under_the_behaviours_table(tmp_path: Path) -> None:

@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from limelight.detect.coordination import _sql
 from limelight.detect.coordination._edges import ACTION_SCHEMA, run_pure_sql
 from limelight.detect.coordination._layers import shared_actions
-from limelight.detect.coordination._similar import near_duplicate_items
+from limelight.detect.coordination._similar import near_duplicate_codes, shared_clusters
 from limelight.errors import InputError
 from limelight.store import Database
 
@@ -229,31 +230,10 @@ def actions(
             f"actions() takes a Database or an Arrow posts table, not {type(db_or_posts).__name__}"
         )
     if spec.name == "co-similar-text":
-        rows = _query(db_or_posts, _sql.similar_text_candidates(opts))
-        if opts["method"] == "embedding":
-            from limelight.detect.coordination._paraphrase import paraphrase_items
-
-            items = paraphrase_items(
-                rows.column("item"),
-                rows.column("at_us"),
-                cosine=opts["cosine"],
-                window=spec.window if window is None else float(window),
-                k=max(int(opts["neighbours"]), 1),
-                min_tokens=int(opts["min_tokens"]),
-            )
-        else:
-            items = near_duplicate_items(
-                rows.column("item"),
-                threshold=opts["threshold"],
-                shingle_size=max(int(opts["shingle_size"]), 1),
-                min_tokens=int(opts["min_tokens"]),
-                num_perm=max(int(opts["num_perm"]), 16),
-                random_state=int(opts["random_state"]),
-                at_us=rows.column("at_us"),
-                window=spec.window if window is None else float(window),
-            )
-        rows = rows.set_column(rows.column_names.index("item"), "item", items)
-        rows = rows.filter(pc.is_valid(rows.column("item")))
+        rows, codes, names = _similar_codes(
+            db_or_posts, opts, spec.window if window is None else window
+        )
+        rows = _with_items(rows, codes, codes >= 0, names)
     else:
         rows = _query(db_or_posts, _sql.ACTION_SQL[spec.name](opts))
     return _as_actions(rows)
@@ -269,15 +249,23 @@ def shared_actions_of(
     """The behaviour's actions on items two or more accounts acted on, and all its actions' count.
 
     The same rows as ``shared_actions(actions(...))``, which is what campaigns work on,
-    with ``actions(...).num_rows``; from a store they come sorted by account, post and
-    item, an order that does not hang on how DuckDB split the work. For a store and a behaviour whose
-    items come from SQL alone, the cut runs in DuckDB: the actions go to a temporary table
-    (which DuckDB can spill) and only the shared ones come out, so the millions of texts
-    posted once never reach Python. At 10M generated posts the same cut in Arrow took
-    9.5 s and 2 GB for co-text.
+    with ``actions(...).num_rows``, at a fraction of the memory. For a store and a
+    behaviour whose items come from SQL alone, the cut runs in DuckDB: the actions go to
+    a temporary table (which DuckDB can spill) and only the shared ones come out, sorted
+    by account, post and item (an order that does not hang on how DuckDB split the
+    work), so the millions of texts posted once never reach Python; at 10M generated
+    posts the same cut in Arrow took 9.5 s and 2 GB for co-text. For co-similar-text the
+    clusters are counted as numbers and only the kept rows get their item.
     """
     spec = get_behaviour(behaviour)
-    if spec.name == "co-similar-text" or not isinstance(db_or_posts, Database):
+    if spec.name == "co-similar-text":
+        opts = resolve_options(spec, options)
+        rows, codes, names = _similar_codes(
+            db_or_posts, opts, spec.window if window is None else window
+        )
+        shared = shared_clusters(codes, rows.column("account_id"))
+        return _as_actions(_with_items(rows, codes, shared, names)), int((codes >= 0).sum())
+    if not isinstance(db_or_posts, Database):
         acts = actions(db_or_posts, spec.name, window=window, **options)
         return shared_actions(acts), acts.num_rows
     sql = _sql.ACTION_SQL[spec.name](resolve_options(spec, options))
@@ -297,6 +285,49 @@ def shared_actions_of(
     finally:
         cur.close()
     return _as_actions(rows), int(counted[0][0])
+
+
+def _similar_codes(
+    source: Database | pa.Table, opts: dict[str, Any], window: float
+) -> tuple[pa.Table, np.ndarray, pa.Array]:
+    """co-similar-text's candidate rows (texts as items), each row's cluster number (-1 for
+    none) and the clusters' items by number."""
+    rows = _query(source, _sql.similar_text_candidates(opts))
+    if opts["method"] == "embedding":
+        from limelight.detect.coordination._paraphrase import paraphrase_items
+
+        items = paraphrase_items(
+            rows.column("item"),
+            rows.column("at_us"),
+            cosine=opts["cosine"],
+            window=float(window),
+            k=max(int(opts["neighbours"]), 1),
+            min_tokens=int(opts["min_tokens"]),
+        )
+        if isinstance(items, pa.ChunkedArray):
+            items = items.combine_chunks()
+        encoded = pc.dictionary_encode(items)
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        return rows, codes.astype(np.int64), encoded.dictionary
+    codes, names = near_duplicate_codes(
+        rows.column("item"),
+        threshold=opts["threshold"],
+        shingle_size=max(int(opts["shingle_size"]), 1),
+        min_tokens=int(opts["min_tokens"]),
+        num_perm=max(int(opts["num_perm"]), 16),
+        random_state=int(opts["random_state"]),
+        at_us=rows.column("at_us"),
+        window=float(window),
+    )
+    return rows, codes, names
+
+
+def _with_items(rows: pa.Table, codes: np.ndarray, keep: np.ndarray, names: pa.Array) -> pa.Table:
+    """The rows at ``keep`` with their cluster's item in place of their text."""
+    kept = rows.filter(pa.array(keep))
+    return kept.set_column(
+        kept.column_names.index("item"), "item", names.take(pa.array(codes[keep]))
+    )
 
 
 def _query(source: Database | pa.Table, sql: str) -> pa.Table:

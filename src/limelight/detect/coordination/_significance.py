@@ -240,13 +240,16 @@ _PER_STRATUM = """
               FROM _items GROUP BY stratum) s
         LEFT JOIN (SELECT stratum, sum(k) AS k, sum(shared) AS shared FROM _obs GROUP BY stratum) o
             USING (stratum);
-    SELECT e._eid AS eid, du.stratum,
+    CREATE TEMP TABLE _sids AS
+        SELECT stratum, row_number() OVER (ORDER BY stratum) AS sid FROM _strata;
+    SELECT e._eid AS eid, n.sid,
            least(du.d * dv.d * s.c, least(du.d, dv.d)) AS lam,
            coalesce(o.k, 0) AS k
     FROM _edges e
     JOIN _deg du ON du.account_id = e.source
     JOIN _deg dv ON dv.account_id = e.target AND dv.stratum = du.stratum
     JOIN _strata s ON s.stratum = du.stratum
+    JOIN _sids n ON n.stratum = du.stratum
     LEFT JOIN _obs o ON o.source = e.source AND o.target = e.target AND o.stratum = du.stratum
 """
 
@@ -289,10 +292,10 @@ def edge_significance(
             *setup, select = _PER_STRATUM.split(";")
             cur.execute(";".join(setup))
             # Unordered out of DuckDB (its sort would hold every row under the memory cap),
-            # then put in a fixed order here: ties in the rarest-first order follow it.
+            # with strata numbered in name order, then put in a fixed order here (by edge,
+            # then stratum): ties in the rarest-first order follow it.
             cur.execute("SET preserve_insertion_order = false")
             rows = cur.sql(select).to_arrow_table()
-            rows = rows.sort_by([("eid", "ascending"), ("stratum", "ascending")])
             # The family: pairs that shared an item (bounded by the pairs of each item).
             family = cur.execute(
                 "SELECT (SELECT count(DISTINCT account_id) FROM _deg), "
@@ -301,8 +304,11 @@ def edge_significance(
         finally:
             cur.close()
         eid = rows["eid"].to_numpy()
-        lam = rows["lam"].to_numpy(zero_copy_only=False)
-        k = rows["k"].to_numpy()
+        order = np.lexsort((rows["sid"].to_numpy(), eid))
+        eid = eid[order]
+        lam = rows["lam"].to_numpy(zero_copy_only=False)[order]
+        k = rows["k"].to_numpy()[order]
+        del rows, order
         np.add.at(expected, eid, lam)
         np.add.at(observed, eid, k)
         log_p = _rarest_first(eid, lam, k, n)

@@ -55,7 +55,13 @@ import pyarrow.compute as pc
 
 from limelight.detect.coordination._duck import connect
 
-__all__ = ["lsh_bands", "near_duplicate_items", "shingles"]
+__all__ = [
+    "lsh_bands",
+    "near_duplicate_codes",
+    "near_duplicate_items",
+    "shared_clusters",
+    "shingles",
+]
 
 _WORD = re.compile(r"\w+")
 # Python's \w (letters, digits, underscore) in RE2's terms, so SQL and Python agree.
@@ -408,6 +414,36 @@ def near_duplicate_items(
     posts within the window anyway, the chains of similar texts cannot walk across a
     day of posts on one topic, and at millions of posts the proposals stay few.
     """
+    codes, names = near_duplicate_codes(
+        texts,
+        threshold=threshold,
+        shingle_size=shingle_size,
+        min_tokens=min_tokens,
+        num_perm=num_perm,
+        random_state=random_state,
+        at_us=at_us,
+        window=window,
+    )
+    return names.take(pa.array(codes, mask=codes < 0))
+
+
+def near_duplicate_codes(
+    texts: pa.ChunkedArray | pa.Array,
+    *,
+    threshold: float = 0.8,
+    shingle_size: int = 1,
+    min_tokens: int = 5,
+    num_perm: int = 128,
+    random_state: int = 1,
+    at_us: pa.ChunkedArray | pa.Array | None = None,
+    window: float | None = None,
+) -> tuple[np.ndarray, pa.Array]:
+    """``near_duplicate_items`` as numbers: each text's cluster (-1 for none) and the names.
+
+    ``names.take(codes)`` gives the items. Millions of posts' items need not be written
+    out as strings when only a few of them will be kept (campaigns keep the clusters
+    that two or more accounts posted in, see ``shared_clusters``).
+    """
     distinct = pc.unique(texts).drop_null()
     if isinstance(distinct, pa.ChunkedArray):
         distinct = distinct.combine_chunks()
@@ -454,8 +490,24 @@ def near_duplicate_items(
     rank[order] = np.arange(n)
     best = np.full(n, n, dtype=np.int64)
     np.minimum.at(best, label, rank)
-    representative = order[np.minimum(best[label], n - 1)]
-    items = pc.if_else(
-        pa.array(kept), distinct.take(pa.array(representative)), pa.nulls(n, pa.string())
-    )
-    return pc.take(items, index)
+    representative = np.where(kept, order[np.minimum(best[label], n - 1)], -1)
+    at = pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = np.where(at >= 0, representative[np.maximum(at, 0)] if n else -1, -1)
+    return codes.astype(np.int64), distinct
+
+
+def shared_clusters(codes: np.ndarray, accounts: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Which rows are in a cluster (code >= 0) that two or more distinct accounts posted in."""
+    valid = codes >= 0
+    if not valid.any():
+        return valid
+    encoded = pc.dictionary_encode(accounts)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.unify_dictionaries().combine_chunks()
+    account = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    counted = valid & (account >= 0)  # a null account is no account
+    width = np.int64(max(len(encoded.dictionary), 1))
+    pairs = _distinct(codes[counted] * width + account[counted])
+    per_cluster = np.bincount(pairs // width, minlength=int(codes.max()) + 1)
+    shared: np.ndarray = valid & (per_cluster[np.maximum(codes, 0)] >= 2)
+    return shared
