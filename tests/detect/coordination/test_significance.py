@@ -143,6 +143,20 @@ def test_same_input_same_scores(actions: pa.Table, scored: pa.Table) -> None:
     assert edge_significance(edges, actions, WINDOW).equals(scored)
 
 
+@pytest.mark.parametrize("per_chunk", [200, 2000])
+def test_chunks_of_edges_give_the_same_bits(
+    actions: pa.Table, scored: pa.Table, per_chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Millions of edges are scored a range of edges at a time; the running sums carried
+    # from chunk to chunk must give exactly what one pass gives, whatever the cut.
+    from limelight.detect.coordination import _significance
+
+    monkeypatch.setattr(_significance, "_ROWS_PER_CHUNK", per_chunk)
+    edges = scored.select(scored.column_names[:7])
+    assert edges.num_rows > 100  # many chunks
+    assert edge_significance(edges, actions, WINDOW).equals(scored)
+
+
 def test_empty_inputs_give_empty_tables() -> None:
     actions = _actions([])
     edges = co_action_edges(actions, WINDOW, 2)

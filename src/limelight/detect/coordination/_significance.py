@@ -33,7 +33,9 @@ it with thresholds and TF-IDF weights.
 
 from __future__ import annotations
 
+import itertools
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 
 import duckdb
@@ -291,11 +293,20 @@ def edge_significance(
             cur.execute(_STRATA.format(window=w_us))
             *setup, select = _PER_STRATUM.split(";")
             cur.execute(";".join(setup))
-            # Unordered out of DuckDB (its sort would hold every row under the memory cap),
-            # with strata numbered in name order, then put in a fixed order here (by edge,
-            # then stratum): ties in the rarest-first order follow it.
+            # The (edge, stratum) rows stay in DuckDB, which spills them; they come out a
+            # range of edges at a time, so memory here follows a chunk, not every edge.
             cur.execute("SET preserve_insertion_order = false")
-            rows = cur.sql(select).to_arrow_table()
+            cur.execute(f"CREATE TEMP TABLE _rows AS {select}")
+            per_edge = cur.sql("SELECT eid, count(*) AS c FROM _rows GROUP BY eid").to_arrow_table()
+            rows_of = np.bincount(
+                per_edge["eid"].to_numpy(), weights=per_edge["c"].to_numpy(), minlength=n
+            ).astype(np.int64)
+            carry = _Carry()
+            for lo, hi in _edge_ranges(rows_of, _ROWS_PER_CHUNK):
+                part = cur.sql(
+                    f"SELECT eid, sid, lam, k FROM _rows WHERE eid >= {lo} AND eid < {hi}"
+                ).to_arrow_table()
+                _score_chunk(part, expected, observed, log_p, carry)
             # The family: pairs that shared an item (bounded by the pairs of each item).
             family = cur.execute(
                 "SELECT (SELECT count(DISTINCT account_id) FROM _deg), "
@@ -303,15 +314,6 @@ def edge_significance(
             ).fetchone()
         finally:
             cur.close()
-        eid = rows["eid"].to_numpy()
-        order = np.lexsort((rows["sid"].to_numpy(), eid))
-        eid = eid[order]
-        lam = rows["lam"].to_numpy(zero_copy_only=False)[order]
-        k = rows["k"].to_numpy()[order]
-        del rows, order
-        np.add.at(expected, eid, lam)
-        np.add.at(observed, eid, k)
-        log_p = _rarest_first(eid, lam, k, n)
         n_active, item_pairs = (int(family[0] or 0), float(family[1] or 0)) if family else (0, 0)
         n_tests = min(n_active * (n_active - 1) / 2, item_pairs)
         significant = _benjamini_hochberg(log_p, n_tests, alpha)
@@ -328,27 +330,84 @@ def edge_significance(
     return out
 
 
-def _rarest_first(eid: np.ndarray, lam: np.ndarray, k: np.ndarray, n: int) -> np.ndarray:
+#: (edge, stratum) rows brought into Python at a time by ``edge_significance``.
+_ROWS_PER_CHUNK = 4_000_000
+
+
+@dataclass(slots=True)
+class _Carry:
+    """Running sums over the chunks, so that chunked prefix sums equal one pass's bits."""
+
+    lam: float = 0.0
+    k: int = 0
+
+
+def _edge_ranges(rows_of: np.ndarray, per_chunk: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of edge numbers holding about ``per_chunk`` rows each."""
+    n = rows_of.size
+    if n == 0:
+        return []
+    cum = np.cumsum(rows_of)
+    bounds = np.searchsorted(cum, np.arange(per_chunk, int(cum[-1]), per_chunk), side="left")
+    cuts = np.unique(np.r_[0, bounds + 1, n].clip(0, n))  # a handful of numbers
+    return [(int(a), int(b)) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def _score_chunk(
+    part: pa.Table,
+    expected: np.ndarray,
+    observed: np.ndarray,
+    log_p: np.ndarray,
+    carry: _Carry,
+) -> None:
+    """Add a range of edges' (edge, stratum) rows to ``expected``, ``observed``, ``log_p``.
+
+    Rows are put in a fixed order (by edge, then stratum number) before they are summed:
+    ties in the rarest-first order follow it.
+    """
+    if part.num_rows == 0:
+        return
+    eid = part["eid"].to_numpy()
+    order = np.lexsort((part["sid"].to_numpy(), eid))
+    eid = eid[order]
+    lam = part["lam"].to_numpy(zero_copy_only=False)[order]
+    k = part["k"].to_numpy()[order]
+    del part, order
+    np.add.at(expected, eid, lam)
+    np.add.at(observed, eid, k)
+    _rarest_first(eid, lam, k, log_p, carry)
+
+
+def _rarest_first(
+    eid: np.ndarray, lam: np.ndarray, k: np.ndarray, log_p: np.ndarray, carry: _Carry
+) -> None:
     """Each edge's log p-value: the best Poisson tail over its strata accumulated rarest first.
 
     The strata of an edge are sorted by expected count; for each prefix (the rarest one,
     the two rarest, ...) the observed and expected counts are summed and tested, and the
     smallest p-value is multiplied by the number of prefixes (Bonferroni). Co-actions
     spread over several obscure strata add up, while a stratum where co-actions are
-    expected (viral items) cannot dilute the evidence of the rarer ones.
+    expected (viral items) cannot dilute the evidence of the rarer ones. Writes the
+    edges of this chunk into ``log_p``; the running sums go on in ``carry``, so the
+    chunks give the bits one pass over every row would.
     """
     order = np.lexsort((lam, eid))
     eid, lam, k = eid[order], lam[order], k[order]
     starts = np.flatnonzero(np.r_[True, eid[1:] != eid[:-1]])
     sizes = np.diff(np.r_[starts, eid.size])
-    cum_lam, cum_k = np.cumsum(lam), np.cumsum(k)
-    base = np.repeat(np.r_[0, starts[1:]], sizes)
-    prefix_lam = cum_lam - np.where(base > 0, cum_lam[base - 1], 0.0)
-    prefix_k = cum_k - np.where(base > 0, cum_k[base - 1], 0)
-    best = np.zeros(n)
-    np.minimum.at(best, eid, poisson_log_sf(prefix_k, prefix_lam))
-    tests = np.bincount(eid, minlength=n)
-    return np.minimum(best + np.log(np.maximum(tests, 1)), 0.0)
+    cum_lam = np.cumsum(np.r_[carry.lam, lam])
+    cum_k = np.cumsum(np.r_[carry.k, k])
+    # Row i's running sum is cum[i + 1]; an edge's rows subtract the sum before its first.
+    before = np.repeat(starts, sizes)
+    prefix_lam = cum_lam[1:] - cum_lam[before]
+    prefix_k = cum_k[1:] - cum_k[before]
+    carry.lam, carry.k = float(cum_lam[-1]), int(cum_k[-1])
+    chunk = eid[starts]  # the edges of this chunk
+    best = np.zeros(log_p.size)
+    tested = prefix_k > 0  # a prefix without co-actions has a tail of exactly 1
+    np.minimum.at(best, eid[tested], poisson_log_sf(prefix_k[tested], prefix_lam[tested]))
+    tests = np.bincount(eid, minlength=log_p.size)
+    log_p[chunk] = np.minimum(best[chunk] + np.log(np.maximum(tests[chunk], 1)), 0.0)
 
 
 def _benjamini_hochberg(log_p: np.ndarray, n_tests: float, alpha: float) -> np.ndarray:
