@@ -66,7 +66,7 @@ def handle_errors(func: F) -> F:
             )
             raise typer.Exit(exc.exit_code) from None
         except duckdb.OutOfMemoryException:
-            from limelight.detect.coordination._duck import memory_limit
+            from limelight.detect.coordination import memory_limit
 
             err_console.print(
                 f"[red]error:[/red] out of memory: DuckDB's working memory is capped at "

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from datetime import timedelta
 from itertools import product
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -133,6 +134,14 @@ def test_bad_settings_are_input_errors(window: object, min_weight: object) -> No
 def test_missing_columns_are_named() -> None:
     with pytest.raises(InputError, match="post_id"):
         co_action_edges(_actions(_three_posts(5)).drop_columns(["post_id"]), 60, 1)
+
+
+@pytest.mark.parametrize(
+    ("join", "settings"), [(co_action_edges, (60, 1)), (co_action_matches, (60,))]
+)
+def test_a_wrong_input_type_names_the_function_called(join: Any, settings: tuple[int, ...]) -> None:
+    with pytest.raises(InputError, match=rf"^{join.__name__}\(\) takes an Arrow actions"):
+        join([{"account_id": "a"}], *settings)
 
 
 # --- cross-check against a brute-force reading of the definition ----------------------

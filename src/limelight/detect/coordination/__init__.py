@@ -23,6 +23,7 @@ from limelight.detect.coordination._behaviours import (
     actions,
     get_behaviour,
 )
+from limelight.detect.coordination._duck import memory_limit
 from limelight.detect.coordination._edges import (
     ACTION_SCHEMA,
     EDGE_SCHEMA,
@@ -95,6 +96,7 @@ __all__ = [
     "edges",
     "find_campaigns",
     "get_behaviour",
+    "memory_limit",
     "near_duplicate_items",
     "paraphrase_items",
     "read_edge_params",

@@ -198,11 +198,9 @@ MATCH_SCHEMA = pa.schema(
 )
 
 
-def _check_actions(actions: pa.Table) -> None:
+def _check_actions(actions: pa.Table, caller: str = "co_action_edges") -> None:
     if not isinstance(actions, pa.Table):
-        raise InputError(
-            f"co_action_edges() takes an Arrow actions table, not {type(actions).__name__}"
-        )
+        raise InputError(f"{caller}() takes an Arrow actions table, not {type(actions).__name__}")
     missing = [n for n in ACTION_SCHEMA.names if n not in actions.column_names]
     if missing:
         raise InputError(
@@ -307,7 +305,7 @@ def co_action_matches(actions: pa.Table, window: float | timedelta) -> pa.Table:
     pairs whose full edges are worth computing (limelight.scale). ``MATCH_SCHEMA``.
     """
     w_us = _window_us(window)
-    _check_actions(actions)
+    _check_actions(actions, "co_action_matches")
     raw, _ = _run_join(actions, _join_sql(_MATCHES_SQL, w_us, None), 1, None)
     return raw.cast(MATCH_SCHEMA)
 
