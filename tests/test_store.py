@@ -137,3 +137,16 @@ def test_duplicate_posts_add_entities_the_stored_post_lacks(tmp_path: Path) -> N
         assert db.query("SELECT text, urls, media FROM posts") == [
             ("first", ["urlid://d/1", "urlid://d/2"], ["phashid:9"])
         ]
+
+
+def test_release_memory_keeps_the_limit_and_the_data(tmp_path: Path) -> None:
+    with Database(tmp_path / "s.duckdb") as db:
+        db.write_batch([Post("twitter", str(i), text="x" * 200) for i in range(20_000)], [], [], [])
+        limit = db.query("SELECT current_setting('memory_limit')")
+        # a large read leaves DuckDB's cache full; releasing it must not lose anything
+        assert db.query("SELECT count(DISTINCT text || post_id) FROM posts") == [(20_000,)]
+        db.release_memory()
+        assert db.query("SELECT current_setting('memory_limit')") == limit
+        assert db.count("posts") == 20_000
+        db.write_batch([Post("twitter", "new")], [], [], [])
+        assert db.count("posts") == 20_001

@@ -138,6 +138,7 @@ def find_campaigns(
         # One behaviour's actions at a time, each cut to shared items before the next.
         acts, counts[b] = shared_actions_of(db, b, window=w, **given.get(b, {}))
         inputs[b] = (acts, w)
+        db.release_memory()  # what DuckDB kept from reading the posts
     result = campaigns_from_actions(
         inputs,
         min_weight=min_weight,
