@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import itertools
 import shutil
 from pathlib import Path
 
@@ -221,6 +222,50 @@ def test_parallel_parsing_leaves_the_same_store(
             )
     assert stores[1][1], "nothing was stored"
     assert stores[1] == stores[2]
+
+
+def test_workers_reading_their_own_byte_ranges_number_lines_as_the_file_does(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An uncompressed file is read by the workers themselves, a byte range each, and its
+    line numbers are shifted into place afterwards: rejects and posts must carry the same
+    lines as when one process reads the file, and as when the gzip of it (which the main
+    process must decompress and cut) is read in parallel."""
+    import limelight._parallel
+
+    monkeypatch.setattr(limelight._parallel, "CHUNK_BYTES", 16 * 1024)
+    lines = (data_dir / "twarc2-v2-json" / "flat.jsonl").read_bytes().splitlines()
+    # Garbage spread through the file (not first: a file must start with a record to be
+    # read in parallel), and a last line without its line break.
+    for at in (len(lines) - 1, len(lines) // 2, 3, 1):
+        lines.insert(at, b'{"data": [ this is not JSON')
+    plain = tmp_path / "mixed.jsonl"
+    plain.write_bytes(b"\n".join(lines))
+    packed = tmp_path / "mixed.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+
+    spans = list(limelight._parallel.cut_spans(plain, plain.stat().st_size, chunk=16 * 1024))
+    assert len(spans) > 3 and spans[0][0] == 0 and spans[-1][1] == plain.stat().st_size
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+    data = plain.read_bytes()
+    assert all(data[end - 1 : end] == b"\n" for _, end in spans[:-1])
+
+    stores = {}
+    for name, src, workers in (("one", plain, 1), ("spans", plain, 2), ("gzip", packed, 2)):
+        with Database(tmp_path / f"{name}.duckdb") as db:
+            f = ingest_paths([src], db, workers=workers, parallel_min_bytes=0).files[0]
+            assert f.status == "ok" and f.rejected == 4 and f.stored > 0
+            stores[name] = (
+                f.counts(),
+                db.query("SELECT * EXCLUDE (source_file) FROM posts ORDER BY post_id"),
+                db.query("SELECT source_line, reason FROM rejects ORDER BY source_line"),
+            )
+    rejected_lines = [row[0] for row in stores["one"][2]]
+    # The garbage's own line numbers (1-based) in the file written above.
+    expected = [i + 1 for i, line in enumerate(lines) if line.startswith(b'{"data": [ this')]
+    assert rejected_lines == expected
+    assert stores["spans"] == stores["one"]
+    assert stores["gzip"] == stores["one"]
 
 
 def test_workers_that_die_mid_file_leave_the_same_store(

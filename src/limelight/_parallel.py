@@ -7,6 +7,12 @@ readers and the same Batch as the sequential path and send back Arrow tables; th
 process writes them to the store in order, one transaction per batch, while the workers
 parse the next chunks. Results are taken in chunk order, so the first record of a key
 still wins and the store ends up exactly as the sequential path leaves it.
+
+An uncompressed JSONL file is not read by the main process at all: it finds where each
+chunk's last line ends (a short read past every cut), and each worker reads its own byte
+range from the file and counts its lines. Line numbers in a result then start at 1 and
+are shifted as the results come back in order. This spares the main process, which also
+writes the store, from reading the file and sending every byte down a pipe.
 """
 
 from __future__ import annotations
@@ -17,11 +23,12 @@ import signal
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from limelight._batch import Batch
 from limelight.errors import LimelightError
@@ -36,6 +43,7 @@ __all__ = [
     "ChunkResult",
     "ChunkTask",
     "cut_chunks",
+    "cut_spans",
     "parse_chunk",
     "parse_in_parallel",
 ]
@@ -66,6 +74,9 @@ class ChunkTask:
     options: ReaderOptions | None
     encoding: str
     source: str
+    #: (path, start, end): the worker reads these bytes of the file itself; ``data`` is
+    #: empty and the result's line numbers start at 1 (see ``ChunkResult.lines``).
+    span: tuple[str, int, int] | None = None
 
 
 @dataclass(slots=True)
@@ -79,6 +90,8 @@ class ChunkResult:
     read: int
     duplicates: int
     account_snapshots: int
+    #: For a task given as a span: the line breaks in its bytes (else None).
+    lines: int | None = None
 
 
 def cut_chunks(
@@ -139,6 +152,16 @@ def _last_record_end(data: bytes, csv: bool) -> int:
 def parse_chunk(task: ChunkTask, *, threads: bool = False) -> ChunkResult:
     """Parse one chunk: column-wise where the reader and the chunk allow, else with the
     readers and Batch of the sequential path (the same records either way)."""
+    if task.span is not None:
+        path, start, end = task.span
+        with open(path, "rb") as f:
+            f.seek(start)
+            data = f.read(end - start)
+        if len(data) != end - start:
+            raise OSError(f"{path}: the file changed while it was read; ingest it again")
+        result = parse_chunk(replace(task, data=data, first_line=1, span=None), threads=threads)
+        result.lines = data.count(b"\n")
+        return result
     block = _parse_columnar(task, threads)
     if block is not None:
         return block
@@ -251,6 +274,68 @@ def _tasks(
         raise decompress_error(opened.path, opened.compression, exc) from None
 
 
+def cut_spans(path: Path, size: int, *, chunk: int = CHUNK_BYTES) -> Iterator[tuple[int, int]]:
+    """Yield (start, end) byte ranges of whole JSONL lines covering a file of ``size`` bytes:
+    each range ends just after a line break (the last one at the file's end), reading only
+    the bytes from each cut to the next line break."""
+    start = 0
+    with open(path, "rb") as f:
+        while start < size:
+            end = start + chunk
+            if end >= size:
+                yield start, size
+                return
+            f.seek(end)
+            while True:
+                piece = f.read(1 << 16)
+                if not piece:
+                    end = size
+                    break
+                at = piece.find(b"\n")
+                if at >= 0:
+                    end += at + 1
+                    break
+                end += len(piece)
+            yield start, end
+            start = end
+
+
+def _span_tasks(
+    opened: Opened,
+    reader: str,
+    forced: bool,
+    options: ReaderOptions | None,
+    encoding: str,
+    source: str,
+) -> Iterator[ChunkTask]:
+    path = str(opened.path)
+    for start, end in cut_spans(opened.path, opened.size, chunk=CHUNK_BYTES):
+        yield ChunkTask(b"", 1, None, reader, forced, options, encoding, source, (path, start, end))
+
+
+def _shift_lines(result: ChunkResult, by: int) -> ChunkResult:
+    """A span's result with its line numbers moved from 1-based to the file's."""
+    if by:
+        for name in ("posts", "accounts", "deletions", "rejects"):
+            table: pa.Table = getattr(result, name)
+            if table.num_rows:
+                i = table.schema.get_field_index("source_line")
+                moved = pc.add(table.column(i), pa.scalar(by, pa.int64()))
+                setattr(result, name, table.set_column(i, table.schema.field(i), moved))
+    return result
+
+
+def _reads_spans(opened: Opened, header: bytes | None) -> bool:
+    """Whether workers can read this file's chunks themselves: an uncompressed regular
+    file of JSON lines, whose size is its length."""
+    if header is not None or opened.compression is not None:
+        return False
+    try:
+        return opened.path.is_file() and opened.path.stat().st_size == opened.size > 0
+    except OSError:
+        return False
+
+
 def _ignore_sigint() -> None:
     # Ctrl-C is the main process's to handle: it stops between batches.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -273,30 +358,47 @@ def parse_in_parallel(
     file's size, while the workers keep parsing during the store's transactions. A
     worker's unexpected error is raised here.
     """
-    tasks = _tasks(opened, reader, forced, options, encoding, source, header)
     if workers < 2:
         # In this process, one chunk after the other (Arrow may use threads).
-        for task in tasks:
+        for task in _tasks(opened, reader, forced, options, encoding, source, header):
             yield parse_chunk(task, threads=True)
         return
+    spans = _reads_spans(opened, header)
+    if spans:
+        tasks = _span_tasks(opened, reader, forced, options, encoding, source)
+    else:
+        tasks = _tasks(opened, reader, forced, options, encoding, source, header)
+    line = 1
+
+    def taken(fut: Future[ChunkResult], task: ChunkTask) -> ChunkResult:
+        nonlocal line
+        result = fut.result()
+        lines = result.lines
+        if task.span is None or lines is None:
+            return result
+        result = _shift_lines(result, line - 1)
+        line += lines
+        opened.counter.consumed = task.span[2]  # for the progress bar
+        return result
+
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["limelight._parallel"])
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint) as pool:
-        pending: deque[Future[ChunkResult]] = deque()
+        pending: deque[tuple[Future[ChunkResult], ChunkTask]] = deque()
         try:
             try:
                 for task in tasks:
-                    pending.append(pool.submit(parse_chunk, task))
+                    pending.append((pool.submit(parse_chunk, task), task))
                     if len(pending) >= IN_FLIGHT_CHUNKS:
-                        yield pending.popleft().result()
+                        yield taken(*pending.popleft())
             except LimelightError:
                 # Records before a truncation are good: hand them over, then fail.
                 while pending:
-                    yield pending.popleft().result()
+                    yield taken(*pending.popleft())
                 raise
             while pending:
-                yield pending.popleft().result()
+                yield taken(*pending.popleft())
         except BaseException:
-            for fut in pending:
+            for fut, _ in pending:
                 fut.cancel()
             raise

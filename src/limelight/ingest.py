@@ -439,7 +439,9 @@ def _flush_chunks(db: Database, waiting: list[ChunkResult], fs: FileSummary) -> 
     # merged here as Batch merges them, so the store's transaction gets one row per key
     # and takes its fast path (a plain anti-join insert, no window over the batch).
     posts, repeats = dedupe_posts(tables[0])
-    result = db.write_tables(posts, merge_snapshots_table(tables[1]), tables[2], tables[3])
+    result = db.write_tables(
+        posts, merge_snapshots_table(tables[1]), tables[2], tables[3], unique=True
+    )
     fs.read += sum(r.read for r in waiting)
     fs.rejected += tables[3].num_rows
     fs.stored += result.posts_stored + result.deletions_stored

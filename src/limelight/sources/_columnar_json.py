@@ -230,9 +230,13 @@ def parse_twarc2_block(
         mapped = mapper(pages, line_no, reader.platform, source)
         keep = ~mapped.slow_rows
         slow.extend(np.asarray(parsed, dtype=np.int64)[mapped.slow_rows].tolist())
-        ok_lines = pa.array(line_no[keep], pa.int64())
-        posts.append(_rows_of_lines(mapped.posts, ok_lines))
-        accounts.append(_rows_of_lines(mapped.accounts, ok_lines))
+        if keep.all():
+            posts.append(mapped.posts)
+            accounts.append(mapped.accounts)
+        else:
+            ok_lines = pa.array(line_no[keep], pa.int64())
+            posts.append(_rows_of_lines(mapped.posts, ok_lines))
+            accounts.append(_rows_of_lines(mapped.accounts, ok_lines))
     slow.sort()
     slow_posts: list[Post] = []
     slow_accounts: list[Account] = []
@@ -293,11 +297,12 @@ def _row_path_reads_lines(data: bytes) -> bool:
 class _Lines:
     """The lines of a block (without their line breaks), cut only when asked for."""
 
-    __slots__ = ("data", "ends", "starts")
+    __slots__ = ("breaks", "data", "ends", "starts")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+        self.breaks = len(breaks)
         starts = np.concatenate(([0], breaks + 1))
         ends = np.concatenate((breaks, [len(data)]))
         if starts[-1] == len(data):  # the block ends with a line break
@@ -313,7 +318,7 @@ class _Lines:
     def plain(self) -> bool:
         """Whether every line is one bare object ('{' first, '}' last) and the block holds
         nothing that only the row path reads right."""
-        if not len(self) or not _plain_bytes(self.data):
+        if not len(self) or not _plain_bytes(self.data, self.breaks):
             return False
         arr = np.frombuffer(self.data, dtype=np.uint8)
         if np.any(self.ends <= self.starts):
@@ -326,11 +331,15 @@ class _Lines:
         return b"\n".join(self[i] for i in idx)
 
 
-def _plain_bytes(s: bytes) -> bool:
-    """No null, NaN or Infinity, no control bytes but line breaks, valid UTF-8."""
+def _plain_bytes(s: bytes, breaks: int | None = None) -> bool:
+    """No null, NaN or Infinity, no control bytes but line breaks, valid UTF-8.
+
+    ``breaks``: the count of line breaks in ``s``, when the caller has it."""
     if any(w in s for w in _ROW_ONLY):
         return False
-    if np.count_nonzero(np.frombuffer(s, dtype=np.uint8) < 0x20) != s.count(b"\n"):
+    if breaks is None:
+        breaks = s.count(b"\n")
+    if np.count_nonzero(np.frombuffer(s, dtype=np.uint8) < 0x20) != breaks:
         return False
     if s.isascii():
         return True
@@ -404,6 +413,10 @@ def _in_line_order(table: pa.Table) -> pa.Table:
     # Stable: the records of one line keep their order.
     if table.num_rows < 2:
         return table
+    column = table.column("source_line")
+    lines = np.asarray(column.to_numpy(), dtype=np.int64) if not column.null_count else None
+    if lines is not None and bool(np.all(lines[1:] >= lines[:-1])):
+        return table  # already in order: a block the column-wise path read whole
     order = pc.sort_indices(table, sort_keys=[("source_line", "ascending")])
     return table.take(order)
 

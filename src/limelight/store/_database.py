@@ -159,12 +159,21 @@ class Database:
         )
 
     def write_tables(
-        self, posts: pa.Table, accounts: pa.Table, deletions: pa.Table, rejects: pa.Table
+        self,
+        posts: pa.Table,
+        accounts: pa.Table,
+        deletions: pa.Table,
+        rejects: pa.Table,
+        *,
+        unique: bool = False,
     ) -> BatchResult:
         """Write one batch given as Arrow tables (the store's schemas) in one transaction.
 
         Keys may repeat within the batch: the first row of a key wins (its entity lists
-        gain the others'), and account snapshots merge as across batches.
+        gain the others'), and account snapshots merge as across batches. ``unique=True``
+        is the caller's word that ``posts`` and ``accounts`` hold one row per key (as
+        ``dedupe_posts`` and ``merge_snapshots_table`` leave them), which spares hashing
+        every key again to find out.
         """
         result = BatchResult()
         with self._transaction():
@@ -172,9 +181,9 @@ class Database:
                 # With one row per key, only rows whose key was stored before this batch
                 # can add entities, and only if they have any: find those before the
                 # insert, so the merge touches a handful of rows, not the whole batch.
-                unique = _unique_keys(posts, TABLE_KEYS["posts"])
-                merge = self._stored_with_entities(posts) if unique else posts
-                result.posts_stored = self._insert_new("posts", posts, unique=unique)
+                unique_posts = unique or _unique_keys(posts, TABLE_KEYS["posts"])
+                merge = self._stored_with_entities(posts) if unique_posts else posts
+                result.posts_stored = self._insert_new("posts", posts, unique=unique_posts)
                 result.posts_duplicate = posts.num_rows - result.posts_stored
                 if result.posts_duplicate and merge.num_rows:
                     self._merge_entities(merge)
@@ -182,7 +191,7 @@ class Database:
                 result.deletions_stored = self._insert_new("deletions", deletions)
                 result.deletions_duplicate = deletions.num_rows - result.deletions_stored
             if accounts.num_rows:
-                result.accounts_upserted = self._upsert_accounts(accounts)
+                result.accounts_upserted = self._upsert_accounts(accounts, unique=unique)
             if rejects.num_rows:
                 result.rejects_stored = self._insert_new("rejects", rejects)
         return result
@@ -310,7 +319,7 @@ class Database:
         finally:
             self._unregister("_batch")
 
-    def _upsert_accounts(self, batch: pa.Table) -> int:
+    def _upsert_accounts(self, batch: pa.Table, *, unique: bool = False) -> int:
         """Merge account snapshots: per field, the newest snapshot's non-null value wins.
 
         Done as delete-and-insert of only the accounts whose merged row differs from the
@@ -321,7 +330,7 @@ class Database:
         key = ("platform", "account_id")
         epoch = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
         seen = f"coalesce(seen_at, {epoch})"
-        if not _unique_keys(batch, key):
+        if not (unique or _unique_keys(batch, key)):
             # Newest first; on equal times the later row wins, as in Batch.
             batch = batch.append_column("_ord", pa.array(range(batch.num_rows), pa.int64()))
             order = f"(epoch_us({seen})::HUGEINT * 4294967296 + _ord)"
