@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -225,16 +226,22 @@ class Database:
 
     def _stored_with_entities(self, posts: pa.Table) -> pa.Table:
         """The rows of ``posts`` that have entities and whose key the store already holds."""
-        listed = None
+        listed = np.zeros(posts.num_rows, dtype=bool)
         for name in _ENTITY_LISTS:
-            has = pc.greater(pc.fill_null(pc.list_value_length(posts.column(name)), 0), 0)
-            listed = has if listed is None else pc.or_(listed, has)
-        candidates = posts.filter(listed)
-        if not candidates.num_rows:
-            return candidates
-        keyed = candidates.append_column(
-            "_i", pa.array(range(candidates.num_rows), pa.int64())
-        ).select(["platform", "post_id", "_i"])
+            lengths = pc.fill_null(pc.list_value_length(posts.column(name)), 0)
+            listed |= np.asarray(lengths.to_numpy(), dtype=np.int64) > 0
+        rows = np.flatnonzero(listed)
+        if not len(rows):
+            return posts.slice(0, 0)
+        # Only the keys go to DuckDB, and only the rows found are copied: most of a batch
+        # is new, and copying its text and lists to find out cost more than the join.
+        keyed = pa.table(
+            {
+                "platform": posts.column("platform"),
+                "post_id": posts.column("post_id"),
+                "_i": pa.array(np.arange(posts.num_rows, dtype=np.int64)),
+            }
+        ).filter(pa.array(listed))
         self._conn.register("_candidates", keyed)
         try:
             found = self._conn.execute(
@@ -243,7 +250,7 @@ class Database:
             ).fetchall()
         finally:
             self._unregister("_candidates")
-        return candidates.take(pa.array([r[0] for r in found], pa.int64()))
+        return posts.take(pa.array([r[0] for r in found], pa.int64()))
 
     def _insert_new(self, table: str, batch: pa.Table, *, unique: bool | None = None) -> int:
         """Insert the rows of ``batch`` whose key the table lacks; the first of a key wins.
