@@ -480,3 +480,19 @@ def test_random_flat_lines_read_the_same(
 ) -> None:
     path = _write(tmp_path / "f.jsonl", lines, raw=dict(sorted(garbage.items())))
     _both([path], tmp_path, force=True, fmt="twarc2-flat")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.binary(max_size=64)
+    | st.text(alphabet="nulNaIfity {}:,\"", max_size=40).map(str.encode),
+    word=st.sampled_from([b"", b"null", b"NaN", b"Infinity", b"nul", b"Na", b"Infinit"]),
+    at=st.integers(min_value=0, max_value=64),
+)
+def test_row_only_words_are_found_wherever_they_stand(text: bytes, word: bytes, at: int) -> None:
+    """The byte-position search for null, NaN and Infinity agrees with plain substring
+    search, at the start, the end and in between, and for words cut short."""
+    from limelight.sources._columnar_json import _ROW_ONLY, _has_row_only_words
+
+    s = text[:at] + word + text[at:]
+    assert _has_row_only_words(s) == any(w in s for w in _ROW_ONLY)
