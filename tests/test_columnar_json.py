@@ -484,8 +484,7 @@ def test_random_flat_lines_read_the_same(
 
 @settings(max_examples=300, deadline=None)
 @given(
-    text=st.binary(max_size=64)
-    | st.text(alphabet="nulNaIfity {}:,\"", max_size=40).map(str.encode),
+    text=st.binary(max_size=64) | st.text(alphabet='nulNaIfity {}:,"', max_size=40).map(str.encode),
     word=st.sampled_from([b"", b"null", b"NaN", b"Infinity", b"nul", b"Na", b"Infinit"]),
     at=st.integers(min_value=0, max_value=64),
 )
