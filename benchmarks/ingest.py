@@ -10,8 +10,9 @@ process so peak memory is the process's own:
 - ``compute_networks DB preprocess`` (coordination-network-toolkit, from PyPI) of the same
   CSV, and of the same JSONL with its ``twitter_json`` format.
 
-Prints a table of posts per second, peak memory, CPU seconds of the one-process runs and
-the speed ratio against the toolkit.
+Prints a table of posts per second (records read, and the file's own posts), peak memory,
+CPU seconds of the one-process runs and the speed ratio against the toolkit (its seconds
+over limelight's on the same file).
 """
 
 from __future__ import annotations
@@ -251,7 +252,7 @@ def main() -> None:
         tool = "limelight ingest" + ("" if workers is None else f" --workers {workers}")
         rows.append((label, tool, posts, wall, cpu if workers == 1 else None, rss))
         print(f"  {label}: {tool} {posts / wall:,.0f} posts/s", flush=True)
-        return posts / wall
+        return wall
 
     def bench_cnt(src: Path, fmt: str, label: str) -> float:
         db = WORK / f"bench_cnt_{label}.sqlite"
@@ -264,7 +265,7 @@ def main() -> None:
         )
         rows.append((label, f"CNT preprocess ({fmt})", n, wall, cpu, rss))
         print(f"  {label}: CNT {n / wall:,.0f} posts/s, {cpu:.1f} CPU s", flush=True)
-        return n / wall
+        return wall
 
     ratios = {}
     ll_csv = bench_limelight(csvf, "cnt-csv")
@@ -273,25 +274,28 @@ def main() -> None:
         for src, label in ((csvf, "cnt-csv"), (jsonl, "twarc2-jsonl")):
             bench_limelight(src, label, workers=1)
     if cnt and not args.skip_cnt:
-        ratios["cnt-csv"] = ll_csv / bench_cnt(csvf, "csv", "cnt-csv")
-        ratios["twarc2-jsonl"] = ll_json / bench_cnt(jsonl, "twitter_json", "twarc2-jsonl")
+        # Seconds against seconds on the same file: the records each tool counts differ.
+        ratios["cnt-csv"] = bench_cnt(csvf, "csv", "cnt-csv") / ll_csv
+        ratios["twarc2-jsonl"] = bench_cnt(jsonl, "twitter_json", "twarc2-jsonl") / ll_json
     print()
     load = os.getloadavg()[0]
     print(f"ingest benchmark, {n:,} posts per input, {os.cpu_count()} cores, load {load:.1f}")
     print(
         f"{'input':<14} {'tool':<34} {'records':>10} {'seconds':>8} {'CPU s':>7} "
-        f"{'posts/s':>10} {'peak MB':>8} {'vs CNT':>7}"
+        f"{'posts/s':>10} {'file/s':>8} {'peak MB':>8} {'vs CNT':>7}"
     )
     for label, tool, posts, wall, cpu, rss in rows:
         ratio = f"{ratios[label]:.1f}x" if tool == "limelight ingest" and label in ratios else ""
         cpu_s = "" if cpu is None else f"{cpu:.1f}"
         print(
             f"{label:<14} {tool:<34} {posts:>10,} {wall:>8.1f} {cpu_s:>7} "
-            f"{posts / wall:>10,.0f} {rss:>8.0f} {ratio:>7}"
+            f"{posts / wall:>10,.0f} {n / wall:>8,.0f} {rss:>8.0f} {ratio:>7}"
         )
     print(
         "\nrecords for limelight = posts read (a twarc2 file also yields the referenced tweets "
         "as posts of their own); posts/s = records / wall time, process start included; "
+        "file/s = the file's own posts (its tweets, or its rows) / wall time; vs CNT = the "
+        "toolkit's seconds / limelight's on the same file; "
         "CPU s = user + system seconds of a one-process command (the toolkit, or limelight "
         "with --workers 1 under --cpu); the load is a 1-minute average."
     )
