@@ -216,7 +216,7 @@ def run_stages(
             scores.params,
         )
 
-    stage("accounts", acc_fp, ("account_scores",), accounts)
+    stage("accounts", acc_fp, ("account_scores", "account_cohorts"), accounts)
 
     content_fp = _digest(data_fp, "content", s.content, s.fast_content)
 

@@ -9,7 +9,7 @@ accounts are merged field by field, the newest snapshot winning where it has a v
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from operator import attrgetter
@@ -425,15 +425,26 @@ class Database:
         Detectors write their results through here, so a failed run leaves the previous
         results in place. Canonical tables cannot be replaced.
         """
-        if name in CANONICAL_TABLES or name in ("ingested_files", "meta"):
-            raise StoreError(f"refusing to replace canonical table {name!r}")
-        if not name.replace("_", "").isalnum():
-            raise StoreError(f"bad table name {name!r}: use letters, digits and '_'")
+        return self.replace_tables({name: data})[name]
+
+    def replace_tables(self, tables: Mapping[str, pa.Table]) -> dict[str, int]:
+        """Replace several derived tables in one transaction: results that belong together
+        (scores and the cohorts they name) are never left half old, half new."""
+        for name in tables:
+            if name in CANONICAL_TABLES or name in ("ingested_files", "meta"):
+                raise StoreError(f"refusing to replace canonical table {name!r}")
+            if not name.replace("_", "").isalnum():
+                raise StoreError(f"bad table name {name!r}: use letters, digits and '_'")
         with self._transaction():
-            self._conn.register("_replacement", data)
-            self._conn.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _replacement")
-            self._conn.unregister("_replacement")
-        return int(data.num_rows)
+            for name, data in tables.items():
+                self._conn.register("_replacement", data)
+                try:
+                    self._conn.execute(
+                        f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _replacement"
+                    )
+                finally:
+                    self._unregister("_replacement")
+        return {name: int(data.num_rows) for name, data in tables.items()}
 
     def append_table(self, name: str, data: pa.Table, key: Sequence[str] = ()) -> int:
         """Append rows to a derived table, created from ``data``'s schema on first use.

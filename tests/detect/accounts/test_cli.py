@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from limelight.cli import app
-from limelight.detect.accounts import LabelledAccounts
+from limelight.detect.accounts import LabelledAccounts, account_report
 from limelight.store import Database
 
 runner = CliRunner()
@@ -47,8 +47,38 @@ def test_accounts_writes_csv_and_table(cresci_store: Path, tmp_path: Path) -> No
     assert davide["handle"] == "davideb66" and "(" in davide["reasons"]
     with Database(path) as db:
         assert db.query("SELECT count(*) FROM account_scores")[0][0] == len(rows)
+        # A cohort's evidence is stored once, in account_cohorts, not on every member's
+        # row; the CSV and `show account` still give it for each member.
+        assert "cohort_evidence" not in [c[0] for c in db.query("DESCRIBE account_scores")]
+        stored = {r[0]: r[1:] for r in db.query("SELECT * FROM account_cohorts")}
+        members = [r for r in rows if r["cohort_id"]]
+        assert members and len(stored) == len({r["cohort_id"] for r in members})
+        for r in members:
+            assert stored[r["cohort_id"]][0] == int(r["cohort_size"])
+            assert stored[r["cohort_id"]][2] == r["cohort_evidence"] != ""
+        shown = account_report(db, members[0]["account_id"])["cohort"]
+        assert shown["evidence"] == members[0]["cohort_evidence"]
+        assert shown["cohort_id"] == members[0]["cohort_id"]
     result = runner.invoke(app, ["accounts", "--db", str(path), "--json"])
     assert result.exit_code == 0 and '"cohorts": ' in result.output
+
+
+def test_show_account_reads_a_store_written_before_account_cohorts(cresci_store: Path) -> None:
+    """Stores scored by earlier versions keep each cohort's evidence on its members' rows
+    and have no account_cohorts table: an account's cohort is still shown."""
+    assert runner.invoke(app, ["accounts", "--db", str(cresci_store)]).exit_code == 0
+    with Database(cresci_store) as db:
+        db.query("ALTER TABLE account_scores ADD COLUMN cohort_evidence VARCHAR")
+        db.query(
+            "UPDATE account_scores s SET cohort_evidence = c.cohort_evidence "
+            "FROM account_cohorts c WHERE c.cohort_id = s.cohort_id"
+        )
+        db.query("DROP TABLE account_cohorts")
+        member, evidence = db.query(
+            "SELECT account_id, cohort_evidence FROM account_scores "
+            "WHERE cohort_id IS NOT NULL ORDER BY account_id LIMIT 1"
+        )[0]
+        assert evidence and account_report(db, member)["cohort"]["evidence"] == evidence
 
 
 def test_accounts_on_a_missing_store_exits_2(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from limelight.detect.accounts._features import (
 from limelight.detect.accounts._model import AccountModel, Prediction, default_model_path
 from limelight.detect.accounts._reasons import reason_text
 from limelight.detect.accounts._score import (
+    COHORTS_TABLE,
     SCORES_TABLE,
     AccountScorer,
     AccountScores,
@@ -34,6 +35,7 @@ from limelight.detect.accounts._train import TrainSettings, load_training_data, 
 __all__ = [
     "BEHAVIOUR_SCHEMA",
     "BOT_KINDS",
+    "COHORTS_TABLE",
     "FEATURES",
     "FEATURE_NAMES",
     "FOLDS",

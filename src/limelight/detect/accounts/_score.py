@@ -28,9 +28,10 @@ from limelight.detect.accounts._reasons import reason_text, top_reasons
 from limelight.errors import InputError
 from limelight.store import Database
 
-__all__ = ["SCORES_TABLE", "AccountScorer", "AccountScores", "account_report"]
+__all__ = ["COHORTS_TABLE", "SCORES_TABLE", "AccountScorer", "AccountScores", "account_report"]
 
 SCORES_TABLE = "account_scores"
+COHORTS_TABLE = "account_cohorts"
 
 
 @dataclass(slots=True)
@@ -42,8 +43,27 @@ class AccountScores:
     params: dict[str, Any]
 
     def write(self, db: Database) -> int:
-        """Store the scores as the ``account_scores`` table (replacing earlier ones)."""
-        return db.replace_table(SCORES_TABLE, self.table)
+        """Store the scores as the ``account_scores`` table and each cohort once in the
+        ``account_cohorts`` table, replacing earlier ones in one transaction.
+
+        A cohort's evidence is the cohort's, not each member's: repeated on every member's
+        row it was a third of the bytes written (100,000 accounts in 15,800 cohorts)."""
+        scores = self.table
+        if "cohort_evidence" in scores.column_names:
+            scores = scores.drop_columns(["cohort_evidence"])
+        written = db.replace_tables({SCORES_TABLE: scores, COHORTS_TABLE: self.cohorts_table()})
+        return written[SCORES_TABLE]
+
+    def cohorts_table(self) -> pa.Table:
+        """One row per cohort: its id, size, span of creation days and evidence."""
+        return pa.table(
+            {
+                "cohort_id": pa.array([c["cohort_id"] for c in self.cohorts], pa.string()),
+                "cohort_size": pa.array([c["size"] for c in self.cohorts], pa.int64()),
+                "span_days": pa.array([c.get("span_days") for c in self.cohorts], pa.float64()),
+                "cohort_evidence": pa.array([c["evidence"] for c in self.cohorts], pa.string()),
+            }
+        )
 
 
 class AccountScorer:
@@ -228,9 +248,15 @@ def _finite(value: float) -> float | None:
 def _stored_cohort(db: Database, platform: str, account_id: str) -> dict[str, Any] | None:
     if not db.has_table(SCORES_TABLE):
         return None
+    # Stores written before account_cohorts existed keep the evidence on each row.
+    evidence = (
+        f"(SELECT c.cohort_evidence FROM {COHORTS_TABLE} c WHERE c.cohort_id = s.cohort_id)"
+        if db.has_table(COHORTS_TABLE)
+        else "s.cohort_evidence"
+    )
     rows = db.query(
-        f"SELECT cohort_id, cohort_size, cohort_evidence FROM {SCORES_TABLE} "
-        "WHERE platform = ? AND account_id = ?",
+        f"SELECT s.cohort_id, s.cohort_size, {evidence} FROM {SCORES_TABLE} s "
+        "WHERE s.platform = ? AND s.account_id = ?",
         [platform, account_id],
     )
     if not rows or rows[0][0] is None:
