@@ -308,7 +308,7 @@ def _span_tasks(
     encoding: str,
     source: str,
 ) -> Iterator[ChunkTask]:
-    path = str(opened.path)
+    path = str(opened.path.absolute())  # workers may not share this process's directory
     for start, end in cut_spans(opened.path, opened.size, chunk=CHUNK_BYTES):
         yield ChunkTask(b"", 1, None, reader, forced, options, encoding, source, (path, start, end))
 
