@@ -150,3 +150,20 @@ def test_release_memory_keeps_the_limit_and_the_data(tmp_path: Path) -> None:
         assert db.count("posts") == 20_000
         db.write_batch([Post("twitter", "new")], [], [], [])
         assert db.count("posts") == 20_001
+
+
+def test_replace_tables_is_all_or_nothing(tmp_path: Path) -> None:
+    """Tables replaced together stay together: if one cannot be written, the others keep
+    their previous rows too."""
+    import pyarrow as pa
+
+    with Database(tmp_path / "s.duckdb") as db:
+        db.replace_tables({"scores": pa.table({"x": [1, 2]}), "groups": pa.table({"g": ["a"]})})
+        assert db.query("SELECT x FROM scores ORDER BY x") == [(1,), (2,)]
+        with pytest.raises(Exception):  # noqa: B017 - whatever DuckDB raises for bad data
+            db.replace_tables({"scores": pa.table({"x": [3]}), "groups": object()})  # type: ignore[dict-item]
+        assert db.query("SELECT x FROM scores ORDER BY x") == [(1,), (2,)]
+        assert db.query("SELECT g FROM groups") == [("a",)]
+        with pytest.raises(StoreError, match="canonical"):
+            db.replace_tables({"scores": pa.table({"x": [4]}), "posts": pa.table({"x": [4]})})
+        assert db.query("SELECT x FROM scores ORDER BY x") == [(1,), (2,)]

@@ -230,8 +230,7 @@ class Database:
         for name in _ENTITY_LISTS:
             lengths = pc.fill_null(pc.list_value_length(posts.column(name)), 0)
             listed |= np.asarray(lengths.to_numpy(), dtype=np.int64) > 0
-        rows = np.flatnonzero(listed)
-        if not len(rows):
+        if not listed.any():
             return posts.slice(0, 0)
         # Only the keys go to DuckDB, and only the rows found are copied: most of a batch
         # is new, and copying its text and lists to find out cost more than the join.

@@ -60,7 +60,7 @@ class AccountScores:
             {
                 "cohort_id": pa.array([c["cohort_id"] for c in self.cohorts], pa.string()),
                 "cohort_size": pa.array([c["size"] for c in self.cohorts], pa.int64()),
-                "span_days": pa.array([c.get("span_days") for c in self.cohorts], pa.float64()),
+                "span_days": pa.array([c["span_days"] for c in self.cohorts], pa.float64()),
                 "cohort_evidence": pa.array([c["evidence"] for c in self.cohorts], pa.string()),
             }
         )
