@@ -369,7 +369,7 @@ def _cell_key(key: np.ndarray, pos: np.ndarray, salt: np.ndarray) -> np.ndarray:
     ``salt`` is ``cell * 0x9E3779B97F4A7C15`` per row (``_cell_salt``).
     """
     mult = np.uint64(0x9E3779B97F4A7C15)
-    row = key[pos] ^ salt
+    row: np.ndarray = key[pos] ^ salt
     row *= mult
     row ^= row >> np.uint64(31)
     return row
