@@ -480,12 +480,13 @@ def near_duplicate_codes(
     out as strings when only a few of them will be kept (campaigns keep the clusters
     that two or more accounts posted in, see ``shared_clusters``).
     """
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
-    # The distinct texts (in the order first met) and each text's number in one hash pass.
-    encoded = pc.dictionary_encode(texts)
-    distinct, index = encoded.dictionary, encoded.indices
+    # Not dictionary_encode: on a chunked column it would first copy every text into one
+    # array (at 10M posts the step peaked 0.36 GB higher).
+    distinct = pc.unique(texts).drop_null()
+    if isinstance(distinct, pa.ChunkedArray):
+        distinct = distinct.combine_chunks()
     n = len(distinct)
+    index = pc.index_in(texts, value_set=distinct)
     settings = _Settings(
         max(int(shingle_size), 1),
         int(min_tokens),
