@@ -190,7 +190,16 @@ def _shared_items(
     conn.register("_edges", edges.select(["source", "target"]))
     conn.execute(_FIRST_ACTIONS)
     sql = _SHARED.format(window=window_us, posts=_POSTS if posts else "")
-    conn.execute(f"CREATE TEMP TABLE _shared AS {sql}")
+    # The joins run in the order written: each edge's less active account's items, then a
+    # lookup of (other account, item). DuckDB's join-order optimizer, misled by its
+    # estimates, joined the first actions with themselves on the item first, a row per
+    # pair of accounts on every item (18 billion at 10M generated posts where the probe
+    # from the edges makes 313 million): 762 s against 23 s for the combined layer.
+    conn.execute("SET disabled_optimizers = 'join_order'")
+    try:
+        conn.execute(f"CREATE TEMP TABLE _shared AS {sql}")
+    finally:
+        conn.execute("RESET disabled_optimizers")
 
 
 def co_actions(edges: pa.Table, actions: pa.Table, window: timedelta | float) -> pa.Table:
