@@ -376,6 +376,7 @@ def _cell_key(key: np.ndarray, pos: np.ndarray, salt: np.ndarray) -> np.ndarray:
 
 
 def _cell_salt(cell: np.ndarray) -> np.ndarray:
+    """Each row's time cell mixed once, for ``_cell_key`` to use in every band."""
     salt: np.ndarray = cell.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     return salt
 
