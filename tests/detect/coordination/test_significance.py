@@ -186,6 +186,40 @@ def test_co_actions_name_both_posts_and_times() -> None:
     assert rows[0]["target_at"] - rows[0]["source_at"] == timedelta(seconds=30)
 
 
+def test_co_actions_equal_a_direct_count_from_either_side() -> None:
+    # Accounts of very different activity, edges given both ways round: the join probes
+    # from the less active account and must find what a direct comparison finds.
+    rng = np.random.default_rng(11)
+    accounts = [f"u{i}" for i in range(30)]
+    rows = [
+        (a, f"i{int(rng.integers(0, 40))}", float(rng.uniform(0, 900)))
+        for n, a in enumerate(accounts)
+        for _ in range(1 + n * 2)
+    ]
+    actions = _actions(rows)
+    first: dict[tuple[str, str], tuple[float, str]] = {}
+    for n, (a, item, t) in enumerate(rows):
+        if (a, item) not in first or t < first[(a, item)][0]:
+            first[(a, item)] = (t, f"p{n}")
+    pairs = [(accounts[i], accounts[j]) for i in range(30) for j in range(30) if (i + j) % 7 == 0]
+    pairs = [(u, v) for u, v in pairs if u != v]
+    edges = pa.table({"source": [u for u, _ in pairs], "target": [v for _, v in pairs]})
+    expected = sorted(
+        (u, v, item, first[(u, item)][1], first[(v, item)][1])
+        for u, v in pairs
+        for (a, item) in first
+        if a == u
+        and (v, item) in first
+        and abs(first[(u, item)][0] - first[(v, item)][0]) <= WINDOW
+    )
+    got = sorted(
+        (r["source"], r["target"], r["item"], r["source_post_id"], r["target_post_id"])
+        for r in co_actions(edges, actions, WINDOW).to_pylist()
+    )
+    assert got == expected
+    assert len(expected) > 20
+
+
 @pytest.mark.parametrize(
     ("k", "lam"), [(1, 0.5), (5, 5.0), (3, 0.01), (10, 2.0), (40, 60.0), (300, 100.0)]
 )
