@@ -186,7 +186,7 @@ def test_co_actions_name_both_posts_and_times() -> None:
     assert rows[0]["target_at"] - rows[0]["source_at"] == timedelta(seconds=30)
 
 
-def test_co_actions_equal_a_direct_count_from_either_side() -> None:
+def test_co_actions_equal_a_direct_comparison_from_either_side() -> None:
     # Accounts of very different activity, edges given both ways round: the join probes
     # from the less active account and must find what a direct comparison finds.
     rng = np.random.default_rng(11)
