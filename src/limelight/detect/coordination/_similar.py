@@ -75,6 +75,8 @@ _BLOCK = 1 << 17
 _CHUNK = 2_000_000
 # Threads making and sorting band keys (numpy releases the GIL in that work).
 _THREADS = 2
+# The odd 64-bit multiplier (2^64 over the golden ratio) that mixes band and cell keys.
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 # Weights of a missed and of a wrongly proposed similarity when choosing the bands.
 _MISS, _PROPOSE = 0.9, 0.1
 
@@ -191,13 +193,13 @@ class _BandKeys:
 
     def __call__(self, band: int) -> np.ndarray:
         """The key of every text in ``band``."""
-        shift, mult = np.uint64(32), np.uint64(0x9E3779B97F4A7C15)
+        shift = np.uint64(32)
         key = np.zeros(self.starts.size, dtype=np.uint64)
         for col in range(band * self.rows, (band + 1) * self.rows):
             # 32-bit values: the gather over every shingle row is half the memory.
             values = ((self.uniq * self.a[col] + self.b[col]) >> shift).astype(np.uint32)
             key ^= np.minimum.reduceat(values[self.index], self.starts).astype(np.uint64)
-            key *= mult
+            key *= _MIX
             key ^= key >> np.uint64(29)
         return key
 
@@ -366,18 +368,17 @@ def _time_cells(
 def _cell_key(key: np.ndarray, pos: np.ndarray, salt: np.ndarray) -> np.ndarray:
     """A band's text keys spread over the texts' time cells (one key per row).
 
-    ``salt`` is ``cell * 0x9E3779B97F4A7C15`` per row (``_cell_salt``).
+    ``salt`` is ``cell * _MIX`` per row (``_cell_salt``).
     """
-    mult = np.uint64(0x9E3779B97F4A7C15)
     row: np.ndarray = key[pos] ^ salt
-    row *= mult
+    row *= _MIX
     row ^= row >> np.uint64(31)
     return row
 
 
 def _cell_salt(cell: np.ndarray) -> np.ndarray:
     """Each row's time cell mixed once, for ``_cell_key`` to use in every band."""
-    salt: np.ndarray = cell.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    salt: np.ndarray = cell.astype(np.uint64) * _MIX
     return salt
 
 
