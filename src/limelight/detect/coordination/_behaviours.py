@@ -30,7 +30,11 @@ import pyarrow.compute as pc
 from limelight.detect.coordination import _sql
 from limelight.detect.coordination._edges import ACTION_SCHEMA, run_pure_sql
 from limelight.detect.coordination._layers import shared_actions
-from limelight.detect.coordination._similar import near_duplicate_codes, shared_clusters
+from limelight.detect.coordination._similar import (
+    distinct_texts,
+    near_duplicate_codes,
+    shared_clusters,
+)
 from limelight.errors import InputError
 from limelight.store import Database
 
@@ -290,8 +294,8 @@ def shared_actions_of(
 def _similar_codes(
     source: Database | pa.Table, opts: dict[str, Any], window: float
 ) -> tuple[pa.Table, np.ndarray, pa.Array]:
-    """co-similar-text's candidate rows (texts as items), each row's cluster number (-1 for
-    none) and the clusters' items by number."""
+    """co-similar-text's candidate rows (account, time and post, without their texts), each
+    row's cluster number (-1 for none) and the clusters' items by number."""
     rows = _query(source, _sql.similar_text_candidates(opts))
     if opts["method"] == "embedding":
         from limelight.detect.coordination._paraphrase import paraphrase_items
@@ -308,9 +312,17 @@ def _similar_codes(
             items = items.combine_chunks()
         encoded = pc.dictionary_encode(items)
         codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-        return rows, codes.astype(np.int64), encoded.dictionary
-    codes, names = near_duplicate_codes(
-        rows.column("item"),
+        return rows.drop_columns(["item"]), codes.astype(np.int64), encoded.dictionary
+    # The texts are needed only until they are numbered: the other columns are copied out
+    # so that DuckDB's batches, texts and all, can go before the clustering starts (the
+    # batches share their memory, so dropping a column alone frees nothing).
+    texts = rows.column("item")
+    rows = rows.drop_columns(["item"]).combine_chunks()
+    names, index = distinct_texts(texts)
+    del texts
+    codes = near_duplicate_codes(
+        names,
+        index,
         threshold=opts["threshold"],
         shingle_size=max(int(opts["shingle_size"]), 1),
         min_tokens=int(opts["min_tokens"]),
@@ -323,11 +335,9 @@ def _similar_codes(
 
 
 def _with_items(rows: pa.Table, codes: np.ndarray, keep: np.ndarray, names: pa.Array) -> pa.Table:
-    """The rows at ``keep`` with their cluster's item in place of their text."""
+    """The rows at ``keep`` with their cluster's item."""
     kept = rows.filter(pa.array(keep))
-    return kept.set_column(
-        kept.column_names.index("item"), "item", names.take(pa.array(codes[keep]))
-    )
+    return kept.append_column("item", names.take(pa.array(codes[keep])))
 
 
 def _query(source: Database | pa.Table, sql: str) -> pa.Table:

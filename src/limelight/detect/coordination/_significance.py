@@ -138,7 +138,7 @@ _FIRST_ACTIONS = """
 _SHARED = """
     WITH deg AS (SELECT account_id, count(*) AS d FROM _fa GROUP BY account_id),
     e AS (
-        SELECT _edges.source, _edges.target,
+        SELECT _edges.source, _edges.target, _edges._eid,
                coalesce(ds.d, 0) <= coalesce(dt.d, 0) AS flip_free,
                CASE WHEN coalesce(ds.d, 0) <= coalesce(dt.d, 0)
                     THEN _edges.source ELSE _edges.target END AS lo,
@@ -148,7 +148,7 @@ _SHARED = """
         LEFT JOIN deg ds ON ds.account_id = _edges.source
         LEFT JOIN deg dt ON dt.account_id = _edges.target
     )
-    SELECT e.source, e.target, a.item,{posts}
+    SELECT {pair}, a.item,{posts}
            abs(epoch_us(a.t) - epoch_us(b.t)) <= {window} AS close
     FROM e
     JOIN _fa a ON a.account_id = e.lo
@@ -174,10 +174,14 @@ def _shared_items(
     """The temporary table ``_shared``: every item both accounts of an edge acted on, with
     ``close`` for within the window.
 
-    With ``posts``, also both accounts' post ids and times. The rows stay in DuckDB, which
+    Each row names its edge by ``eid`` (the edge's row number) and its item by a number,
+    unless ``posts`` asks for the evidence: then by ``source`` and ``target``, with the
+    item itself and both accounts' post ids and times. The rows stay in DuckDB, which
     spills them under its memory cap: at 10M generated posts, two million co-url edges
     share tens of millions of items, and a round trip through Arrow held them all in
-    memory. Leaves the first-action table ``_fa`` on the connection for the caller too.
+    memory; with numbers for edges and items, instead of account ids and links or texts,
+    each of those rows is a few bytes. Leaves the first-action table ``_fa`` on the
+    connection for the caller too.
     """
     columns = ["account_id", "item", "at", "post_id"]
     if "behaviour" in actions.column_names:
@@ -186,16 +190,27 @@ def _shared_items(
         acts = actions.select(columns).append_column(
             "kind", pa.nulls(actions.num_rows, pa.string())
         )
+    if not posts:
+        item = acts.column("item")
+        number = pc.index_in(item, value_set=pc.unique(item))
+        acts = acts.set_column(acts.column_names.index("item"), "item", number)
     conn.register("_acts", acts)
-    conn.register("_edges", edges.select(["source", "target"]))
+    keyed = edges.select(["source", "target"]).append_column(
+        "_eid", pa.array(np.arange(edges.num_rows, dtype=np.int32))
+    )
+    conn.register("_edges", keyed)
     conn.execute(_FIRST_ACTIONS)
-    sql = _SHARED.format(window=window_us, posts=_POSTS if posts else "")
+    pair = "e.source, e.target" if posts else "e._eid AS eid"
+    sql = _SHARED.format(window=window_us, posts=_POSTS if posts else "", pair=pair)
     # The joins run in the order written: each edge's less active account's items, then a
     # lookup of (other account, item). DuckDB's join-order optimizer, misled by its
     # estimates, joined the first actions with themselves on the item first, a row per
     # pair of accounts on every item (18 billion at 10M generated posts where the probe
-    # from the edges makes 313 million): 762 s against 23 s for the combined layer.
-    conn.execute("SET disabled_optimizers = 'join_order'")
+    # from the edges makes 313 million): 762 s against 23 s for the combined layer. The
+    # hash tables are built on the first actions, as written, and the edges' rows probe
+    # them: with numbered items DuckDB chose to build one on the 313 million rows of the
+    # first join instead (73 s and 0.9 GB more, against 18 s).
+    conn.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
     try:
         conn.execute(f"CREATE TEMP TABLE _shared AS {sql}")
     finally:
@@ -220,27 +235,38 @@ def co_actions(edges: pa.Table, actions: pa.Table, window: timedelta | float) ->
         conn.close()
 
 
+# Strata are named (behaviour:log2 of popularity) and numbered in the names' order; the
+# tables that grow with accounts and edges carry the number.
 _STRATA = """
-    CREATE TEMP TABLE _items AS
+    CREATE TEMP TABLE _named AS
         SELECT item, count(*) AS n, sum(near) / 2 AS close_pairs,
-               concat_ws(':', any_value(kind), floor(log2(count(*)))::INTEGER) AS stratum
+               concat_ws(':', any_value(kind), floor(log2(count(*)))::INTEGER) AS name
         FROM (
             SELECT item, kind, count(*) OVER (
                 PARTITION BY item ORDER BY epoch_us(t)
                 RANGE BETWEEN {window} PRECEDING AND {window} FOLLOWING) - 1 AS near
             FROM _fa)
         GROUP BY item HAVING count(*) >= 2;
+    CREATE TEMP TABLE _sids AS
+        SELECT name, (row_number() OVER (ORDER BY name))::INTEGER AS sid
+        FROM (SELECT DISTINCT name FROM _named);
+    CREATE TEMP TABLE _items AS
+        SELECT i.item, i.n, i.close_pairs, s.sid AS stratum
+        FROM _named i JOIN _sids s USING (name);
+    DROP TABLE _named;
     CREATE TEMP TABLE _deg AS
         SELECT f.account_id, i.stratum, count(*) AS d
         FROM _fa f JOIN _items i USING (item) GROUP BY ALL;
 """
 
 # Observed co-actions per edge and stratum, and the chance rate per stratum estimated from
-# the close pairs that are NOT on an edge under test (leave-out, add-one smoothed).
+# the close pairs that are NOT on an edge under test (leave-out, add-one smoothed). Edge
+# and stratum numbers and counts are 32-bit: at 10M generated posts the combined layer has
+# 18 million (edge, stratum) observations and 40 million rows to score.
 _PER_STRATUM = """
     CREATE TEMP TABLE _obs AS
-        SELECT c.source, c.target, i.stratum, count(*) FILTER (WHERE close) AS k,
-               count(*) AS shared
+        SELECT c.eid, i.stratum, (count(*) FILTER (WHERE close))::INTEGER AS k,
+               count(*)::INTEGER AS shared
         FROM _shared c JOIN _items i USING (item) GROUP BY ALL;
     CREATE TEMP TABLE _strata AS
         SELECT s.stratum,
@@ -251,17 +277,14 @@ _PER_STRATUM = """
               FROM _items GROUP BY stratum) s
         LEFT JOIN (SELECT stratum, sum(k) AS k, sum(shared) AS shared FROM _obs GROUP BY stratum) o
             USING (stratum);
-    CREATE TEMP TABLE _sids AS
-        SELECT stratum, row_number() OVER (ORDER BY stratum) AS sid FROM _strata;
-    SELECT e._eid AS eid, n.sid,
+    SELECT e._eid AS eid, du.stratum AS sid,
            least(du.d * dv.d * s.c, least(du.d, dv.d)) AS lam,
            coalesce(o.k, 0) AS k
     FROM _edges e
     JOIN _deg du ON du.account_id = e.source
     JOIN _deg dv ON dv.account_id = e.target AND dv.stratum = du.stratum
     JOIN _strata s ON s.stratum = du.stratum
-    JOIN _sids n ON n.stratum = du.stratum
-    LEFT JOIN _obs o ON o.source = e.source AND o.target = e.target AND o.stratum = du.stratum
+    LEFT JOIN _obs o ON o.eid = e._eid AND o.stratum = du.stratum
 """
 
 
@@ -295,10 +318,6 @@ def edge_significance(
         cur = _connect()
         try:
             _shared_items(cur, edges, actions, w_us)
-            keyed = edges.select(["source", "target"]).append_column(
-                "_eid", pa.array(np.arange(n, dtype=np.int64))
-            )
-            cur.register("_edges", keyed)
             cur.execute(_STRATA.format(window=w_us))
             *setup, select = _PER_STRATUM.split(";")
             cur.execute(";".join(setup))
@@ -380,7 +399,7 @@ def _score_chunk(
     order = np.lexsort((part["sid"].to_numpy(), eid))
     eid = eid[order]
     lam = part["lam"].to_numpy(zero_copy_only=False)[order]
-    k = part["k"].to_numpy()[order]
+    k = part["k"].to_numpy()[order].astype(np.int64)
     del part, order
     np.add.at(expected, eid, lam)
     np.add.at(observed, eid, k)
