@@ -166,6 +166,17 @@ def test_empty_inputs_give_empty_tables() -> None:
     assert co_actions(edges, actions, WINDOW).num_rows == 0
 
 
+def test_actions_without_an_item_are_no_co_actions() -> None:
+    # Two accounts share one item, and act at the same moments on nothing (null items):
+    # only the item counts, as the edge join counts it.
+    rows = [("a", "x", 0.0), ("b", "x", 5.0), ("c", "x", 500.0), ("d", "x", 900.0)]
+    rows += [(acc, None, float(t)) for t in range(0, 50, 10) for acc in ("a", "b")]
+    actions = _actions(rows)  # type: ignore[arg-type]
+    edges = pa.table({"source": ["a"], "target": ["b"], "weight": [1]})
+    scored = edge_significance(edges, actions, WINDOW)
+    assert scored.column("observed").to_pylist() == [1]
+
+
 def test_co_actions_name_both_posts_and_times() -> None:
     actions = _actions(
         [

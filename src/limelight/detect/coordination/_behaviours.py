@@ -30,11 +30,8 @@ import pyarrow.compute as pc
 from limelight.detect.coordination import _sql
 from limelight.detect.coordination._edges import ACTION_SCHEMA, run_pure_sql
 from limelight.detect.coordination._layers import shared_actions
-from limelight.detect.coordination._similar import (
-    distinct_texts,
-    near_duplicate_codes,
-    shared_clusters,
-)
+from limelight.detect.coordination._numbers import numbered
+from limelight.detect.coordination._similar import near_duplicate_codes, shared_clusters
 from limelight.errors import InputError
 from limelight.store import Database
 
@@ -318,7 +315,7 @@ def _similar_codes(
     # batches share their memory, so dropping a column alone frees nothing).
     texts = rows.column("item")
     rows = rows.drop_columns(["item"]).combine_chunks()
-    names, index = distinct_texts(texts)
+    names, index = numbered(texts)
     del texts
     codes = near_duplicate_codes(
         names,

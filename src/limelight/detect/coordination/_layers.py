@@ -9,13 +9,14 @@ three co-actions instead of failing ``min_weight`` three times.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from limelight.detect.coordination._duck import connect
 from limelight.detect.coordination._edges import EdgeJoin, co_action_edges
+from limelight.detect.coordination._numbers import numbered
 from limelight.detect.coordination._significance import edge_significance
 
 __all__ = [
@@ -154,12 +155,11 @@ def build_layers(
             combined_actions({name: acts for name, (acts, _) in actions.items()})
         )
         combined = layer(joint, widest, evidence=False)
-        edges = combined.edges.set_column(
-            combined.edges.column_names.index("items"),
-            "items",
-            _named(combined.edges.column("items"), names),
+        edges = combined.edges
+        items = _named(edges.column("items"), names)
+        layers[COMBINED] = replace(
+            combined, edges=edges.set_column(edges.column_names.index("items"), "items", items)
         )
-        layers[COMBINED] = Layer(joint, edges, widest, evidence=False)
     return layers
 
 
@@ -173,13 +173,9 @@ def numbered_items(actions: pa.Table) -> tuple[pa.Table, pa.Array]:
     follow the items' sort order (and the digits the numbers'), so every tie broken by
     item breaks the same way.
     """
-    item = actions.column("item")
-    names = pc.unique(item).drop_null()
-    if isinstance(names, pa.ChunkedArray):
-        names = names.combine_chunks()
-    names = names.take(pc.sort_indices(names))
+    names, index = numbered(actions.column("item"), in_order=True)
     width = len(str(max(len(names) - 1, 0)))
-    number = pc.utf8_lpad(pc.cast(pc.index_in(item, value_set=names), pa.string()), width, "0")
+    number = pc.utf8_lpad(pc.cast(index, pa.string()), width, "0")
     # The other columns are copied so that the texts can go: columns that DuckDB handed
     # over share their memory, and one kept column would keep every text.
     rest = actions.drop_columns(["item"]).combine_chunks()

@@ -44,6 +44,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from limelight.detect.coordination._duck import connect
+from limelight.detect.coordination._numbers import numbered
 from limelight.errors import InputError
 
 __all__ = [
@@ -191,8 +192,7 @@ def _shared_items(
             "kind", pa.nulls(actions.num_rows, pa.string())
         )
     if not posts:
-        item = acts.column("item")
-        number = pc.index_in(item, value_set=pc.unique(item))
+        number = numbered(acts.column("item"))[1]
         acts = acts.set_column(acts.column_names.index("item"), "item", number)
     conn.register("_acts", acts)
     keyed = edges.select(["source", "target"]).append_column(

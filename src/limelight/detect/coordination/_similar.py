@@ -55,9 +55,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from limelight.detect.coordination._duck import connect
+from limelight.detect.coordination._numbers import numbered
 
 __all__ = [
-    "distinct_texts",
     "lsh_bands",
     "near_duplicate_codes",
     "near_duplicate_items",
@@ -453,7 +453,7 @@ def near_duplicate_items(
     posts within the window anyway, the chains of similar texts cannot walk across a
     day of posts on one topic, and at millions of posts the proposals stay few.
     """
-    names, index = distinct_texts(texts)
+    names, index = numbered(texts)
     codes = near_duplicate_codes(
         names,
         index,
@@ -466,23 +466,6 @@ def near_duplicate_items(
         window=window,
     )
     return names.take(pa.array(codes, mask=codes < 0))
-
-
-def distinct_texts(
-    texts: pa.ChunkedArray | pa.Array,
-) -> tuple[pa.Array, pa.ChunkedArray | pa.Array]:
-    """The distinct texts (nulls left out) and each text's position among them (null for null).
-
-    Both are Arrow's own copies: once they are made, ``texts`` can be let go. At 10M posts
-    the rows DuckDB hands over (texts with their accounts, times and post ids) are about
-    0.8 GB that the clustering never needs.
-    """
-    # Not dictionary_encode: on a chunked column it would first copy every text into one
-    # array (at 10M posts the step peaked 0.36 GB higher).
-    distinct = pc.unique(texts).drop_null()
-    if isinstance(distinct, pa.ChunkedArray):
-        distinct = distinct.combine_chunks()
-    return distinct, pc.index_in(texts, value_set=distinct)
 
 
 def near_duplicate_codes(
@@ -499,7 +482,7 @@ def near_duplicate_codes(
 ) -> np.ndarray:
     """``near_duplicate_items`` as numbers: each text's cluster (-1 for none).
 
-    Takes the texts as ``distinct_texts`` gives them; ``distinct.take(codes)`` gives the
+    Takes the texts as ``numbered`` gives them; ``distinct.take(codes)`` gives the
     items. Millions of posts' items need not be written out as strings when only a few of
     them will be kept (campaigns keep the clusters that two or more accounts posted in,
     see ``shared_clusters``).
