@@ -67,11 +67,29 @@ def test_a_million_lines_with_one_percent_garbage(tmp_path: Path) -> None:
         ) == [(0,)]
 
 
-def _wait_until_ingesting(db: Path) -> None:
-    """Wait until the command has opened its store (imports done), so a signal hits ingest."""
-    deadline = time.monotonic() + 60
-    while not db.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+def _wait_until_a_batch_is_stored(
+    db: Path, proc: subprocess.Popen[bytes] | subprocess.Popen[str]
+) -> None:
+    """Wait until the ingest has most likely committed its first batch, so that a signal
+    lands mid-file whatever the machine's speed (a fixed sleep raced the ingest, which on
+    a fast machine had finished the file before the signal came).
+
+    A batch shows as the write-ahead log growing past what creating the tables writes (a
+    few kB) and then holding still for a moment while the next batch is parsed.
+    """
+    wal = Path(f"{db}.wal")
+    deadline = time.monotonic() + 120
+    size, since = 0, time.monotonic()
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError("the ingest ended before its first batch was seen")
+        now = wal.stat().st_size if wal.exists() else 0
+        if now != size:
+            size, since = now, time.monotonic()
+        elif size > 64 * 1024 and time.monotonic() - since > 0.1:
+            return
+        time.sleep(0.005)
+    raise AssertionError("no batch was committed within 120 s")
 
 
 def _transaction_ends(src: Path, batch: int) -> set[int]:
@@ -115,14 +133,15 @@ def test_killed_mid_file_leaves_whole_batches_and_a_rerun_completes(tmp_path: Pa
     proc = subprocess.Popen(
         _ingest_cmd(src, db, 20_000), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    _wait_until_ingesting(db)
-    time.sleep(3.0)
+    _wait_until_a_batch_is_stored(db, proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     with Database(db) as store:
         held = store.count("posts")
-        # Every batch is one transaction: the store holds whole batches only.
+        # Every batch is one transaction: the store holds whole batches only, and the
+        # kill came long before the last one.
         assert held in _transaction_ends(src, 20_000) | {0}, held
+        assert held < good, "the kill came after the ingest had finished"
         rerun = ingest_paths([src], store, fmt="coortweet")
         f = rerun.files[0]
         assert (f.stored, f.duplicates) == (good - held, held)
@@ -136,8 +155,7 @@ def test_ctrl_c_exits_130_with_a_message_and_no_traceback(tmp_path: Path) -> Non
     proc = subprocess.Popen(
         _ingest_cmd(src, db, 20_000), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    _wait_until_ingesting(db)
-    time.sleep(1.5)
+    _wait_until_a_batch_is_stored(db, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     if proc.returncode == 0:  # finished before the signal landed; nothing to check
