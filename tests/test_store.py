@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from limelight.errors import InputError, StoreError
 from limelight.records import Account, Deletion, Post, Reject
 from limelight.store import Database
+from limelight.store._schema import ARROW_SCHEMAS
 
 
 def _t(day: int) -> datetime:
@@ -56,7 +58,7 @@ def test_account_snapshots_merge_newest_first_field_by_field(tmp_path: Path) -> 
 def test_a_failed_batch_leaves_the_store_as_before(tmp_path: Path) -> None:
     with Database(tmp_path / "s.duckdb") as db:
         db.write_batch([Post("twitter", "1")], [], [], [])
-        bad = Post("twitter", "2", created_at="not a time")  # type: ignore[arg-type]
+        bad = Post("twitter", "2", created_at="not a time")
         with pytest.raises(Exception):  # noqa: B017 - any Arrow error; the point is the rollback
             db.write_batch([Post("twitter", "3"), bad], [], [], [])
         assert db.query("SELECT post_id FROM posts") == [("1",)]
@@ -155,8 +157,6 @@ def test_release_memory_keeps_the_limit_and_the_data(tmp_path: Path) -> None:
 def test_replace_tables_is_all_or_nothing(tmp_path: Path) -> None:
     """Tables replaced together stay together: if one cannot be written, the others keep
     their previous rows too."""
-    import pyarrow as pa
-
     with Database(tmp_path / "s.duckdb") as db:
         db.replace_tables({"scores": pa.table({"x": [1, 2]}), "groups": pa.table({"g": ["a"]})})
         assert db.query("SELECT x FROM scores ORDER BY x") == [(1,), (2,)]
@@ -167,3 +167,97 @@ def test_replace_tables_is_all_or_nothing(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match="canonical"):
             db.replace_tables({"scores": pa.table({"x": [4]}), "posts": pa.table({"x": [4]})})
         assert db.query("SELECT x FROM scores ORDER BY x") == [(1,), (2,)]
+
+
+def _posts_table(start: int, n: int) -> pa.Table:
+    schema = ARROW_SCHEMAS["posts"]
+    cols = {f.name: pa.nulls(n, f.type) for f in schema}
+    cols["platform"] = pa.array(["twitter"] * n, schema.field("platform").type)
+    cols["post_id"] = pa.array([str(i) for i in range(start, start + n)])
+    cols["account_id"] = pa.array([str(i % 997) for i in range(start, start + n)])
+    return pa.table(cols, schema=schema)
+
+
+def _accounts_table(n: int, day: int) -> pa.Table:
+    schema = ARROW_SCHEMAS["accounts"]
+    cols = {f.name: pa.nulls(n, f.type) for f in schema}
+    cols["platform"] = pa.array(["twitter"] * n, schema.field("platform").type)
+    cols["account_id"] = pa.array([str(i) for i in range(n)])
+    cols["followers"] = pa.array([i + day for i in range(n)], schema.field("followers").type)
+    cols["seen_at"] = pa.array([_t(day)] * n, schema.field("seen_at").type)
+    return pa.table(cols, schema=schema)
+
+
+def _empty(table: str) -> pa.Table:
+    return ARROW_SCHEMAS[table].empty_table()
+
+
+def _row_groups(db: Database, table: str) -> int:
+    return int(
+        db.query(f"SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('{table}')")[0][0]
+    )
+
+
+def test_bulk_writes_leave_batches_unmerged_and_end_checkpointed(tmp_path: Path) -> None:
+    """Three batches of 130,000 posts each end in a part-filled row group. The vacuum
+    would rewrite full row groups to merge those; bulk writes skip it, and leave the store
+    checkpointed with the setting as it was."""
+    counts = {}
+    for bulk in (False, True):
+        path = tmp_path / f"{bulk}.duckdb"
+        with Database(path) as db:
+            before = db.query("SELECT current_setting('max_vacuum_tasks')")
+            if bulk:
+                with db.bulk_writes():
+                    assert db.query("SELECT current_setting('max_vacuum_tasks')") == [(0,)]
+                    for k in range(3):
+                        db.write_tables(
+                            _posts_table(k * 130_000, 130_000),
+                            *(_empty(t) for t in ("accounts", "deletions", "rejects")),
+                        )
+                wal = Path(f"{path}.wal")
+                assert not wal.exists() or wal.stat().st_size == 0  # checkpointed
+                assert db.query("SELECT current_setting('max_vacuum_tasks')") == before
+            else:
+                for k in range(3):
+                    db.write_tables(
+                        _posts_table(k * 130_000, 130_000),
+                        *(_empty(t) for t in ("accounts", "deletions", "rejects")),
+                    )
+                db.query("CHECKPOINT")
+            assert db.count("posts") == 390_000
+            counts[bulk] = _row_groups(db, "posts")
+    # 3 x (122,880 + 7,120) unmerged; the vacuum packs the same rows into fewer groups.
+    assert counts[True] == 6 and counts[False] < counts[True], counts
+
+
+def test_bulk_writes_vacuum_a_table_whose_dead_rows_outnumber_the_live(tmp_path: Path) -> None:
+    """Newer snapshots of the same 70,000 accounts replace the stored rows three times:
+    140,000 deleted rows against 70,000 live ones, and the closing checkpoint drops them."""
+    with Database(tmp_path / "s.duckdb") as db:
+        with db.bulk_writes():
+            for day in (1, 2, 3):
+                db.write_tables(
+                    _empty("posts"),
+                    _accounts_table(70_000, day),
+                    _empty("deletions"),
+                    _empty("rejects"),
+                )
+            stored = db.query(
+                "SELECT estimated_size FROM duckdb_tables() WHERE table_name = 'accounts'"
+            )
+            assert stored == [(210_000,)]
+        assert db.query(
+            "SELECT estimated_size FROM duckdb_tables() WHERE table_name = 'accounts'"
+        ) == [(70_000,)]
+        assert db.query("SELECT min(followers), max(followers) FROM accounts") == [(3, 70_002)]
+
+
+def test_bulk_writes_restore_the_vacuum_after_an_error(tmp_path: Path) -> None:
+    with Database(tmp_path / "s.duckdb") as db:
+        before = db.query("SELECT current_setting('max_vacuum_tasks')")
+        with pytest.raises(RuntimeError), db.bulk_writes():
+            db.write_batch([Post("twitter", "1")], [], [], [])
+            raise RuntimeError("stopped mid-ingest")
+        assert db.query("SELECT current_setting('max_vacuum_tasks')") == before
+        assert db.count("posts") == 1

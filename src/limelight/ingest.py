@@ -222,7 +222,7 @@ def ingest_paths(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with _stop:
+        with _stop, db.bulk_writes():
             for path in files:
                 summary.files.append(
                     _ingest_file(
