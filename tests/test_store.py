@@ -258,6 +258,19 @@ def test_bulk_writes_vacuum_a_table_whose_dead_rows_outnumber_the_live(tmp_path:
         assert db.query("SELECT min(followers), max(followers) FROM accounts") == [(3, 70_002)]
 
 
+def test_nested_bulk_writes_leave_the_checkpoint_to_the_outer_one(tmp_path: Path) -> None:
+    with Database(tmp_path / "s.duckdb") as db:
+        db.query("SET max_vacuum_tasks = 7")  # not the default, so a wrong restore shows
+        before = db.query("SELECT current_setting('max_vacuum_tasks')")
+        with db.bulk_writes():
+            with db.bulk_writes():
+                db.write_batch([Post("twitter", "1")], [], [], [])
+            assert db.query("SELECT current_setting('max_vacuum_tasks')") == [(0,)]
+            db.write_batch([Post("twitter", "2")], [], [], [])
+        assert db.query("SELECT current_setting('max_vacuum_tasks')") == before
+        assert db.count("posts") == 2
+
+
 def test_bulk_writes_restore_the_vacuum_after_an_error(tmp_path: Path) -> None:
     with Database(tmp_path / "s.duckdb") as db:
         before = db.query("SELECT current_setting('max_vacuum_tasks')")

@@ -145,8 +145,12 @@ class Database:
         table (accounts replaced by newer snapshots) outnumber its live rows by a row
         group or more, one checkpoint runs with the vacuum on, which drops them, so they
         never pile up over a long ingest or repeated ones. After an error or an interrupt
-        nothing is checkpointed here; the setting is restored either way.
+        nothing is checkpointed here; the setting is restored either way. Inside another
+        ``bulk_writes`` this one changes nothing: the outer one checkpoints.
         """
+        if self._bulk is not None:
+            yield
+            return
         with self._lock:
             row = self._conn.execute("SELECT current_setting('max_vacuum_tasks')").fetchone()
             self._bulk = int(row[0]) if row else 100
