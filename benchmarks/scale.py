@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -239,7 +240,7 @@ def embed_benchmark(n: int, warm: int = 256) -> None:
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for what, path, k, t, r, st, d in rows:
-        shown = f"{r:,.0f} | {r / k:,.0f}" if r == r else "- | -"  # NaN: not measured
+        shown = "- | -" if math.isnan(r) else f"{r:,.0f} | {r / k:,.0f}"
         print(f"| {what} | {path} | {k} | {t:.1f} | {shown} | {st} | {d} |")
     print(
         "texts/s past the start: in process, all texts over the wall time (model loaded); "

@@ -89,7 +89,7 @@ class Database:
             ) from None
         self._conn.execute("SET TimeZone = 'UTC'")
         self._lock = threading.Lock()
-        #: The vacuum setting to restore while ``bulk_writes`` runs, else None.
+        #: While ``bulk_writes`` runs, the vacuum setting it restores (else None).
         self._bulk: int | None = None
         if not read_only:
             self._create_schema()
@@ -153,7 +153,8 @@ class Database:
             return
         with self._lock:
             row = self._conn.execute("SELECT current_setting('max_vacuum_tasks')").fetchone()
-            self._bulk = int(row[0]) if row else 100
+            before = int(row[0]) if row else 100
+            self._bulk = before
             self._conn.execute("SET max_vacuum_tasks = 0")
         finished = False
         try:
@@ -161,7 +162,6 @@ class Database:
             finished = True
         finally:
             with self._lock:
-                before = self._bulk if self._bulk is not None else 100
                 self._bulk = None
                 if finished and not self._tidied(before):
                     self._checkpoint()

@@ -305,11 +305,9 @@ def _similar_codes(
             k=max(int(opts["neighbours"]), 1),
             min_tokens=int(opts["min_tokens"]),
         )
-        if isinstance(items, pa.ChunkedArray):
-            items = items.combine_chunks()
-        encoded = pc.dictionary_encode(items)
-        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-        return rows.drop_columns(["item"]), codes.astype(np.int64), encoded.dictionary
+        names, index = numbered(items)
+        codes = pc.fill_null(index, -1).to_numpy(zero_copy_only=False)
+        return rows.drop_columns(["item"]), codes.astype(np.int64), names
     # The texts are needed only until they are numbered: the other columns are copied out
     # so that DuckDB's batches, texts and all, can go before the clustering starts (the
     # batches share their memory, so dropping a column alone frees nothing).
