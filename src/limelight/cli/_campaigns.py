@@ -56,6 +56,14 @@ def campaigns(
             "method=embedding; needs the embed extra; slow without a GPU).",
         ),
     ] = False,
+    group_test: Annotated[
+        bool,
+        typer.Option(
+            "--group-test/--no-group-test",
+            help="Also find groups whose members co-act too rarely for any pair to pass, "
+            "tested as groups on held-out items (default on).",
+        ),
+    ] = True,
     engine: EngineOption = None,
     address: AddressOption = None,
 ) -> None:
@@ -63,7 +71,8 @@ def campaigns(
 
     Runs the co-action behaviours (co-repost, co-url, co-text, co-similar-text,
     co-hashtags), tests each pair of accounts against chance, clusters the significant
-    pairs with Leiden, grows each group by the accounts tied to it beyond chance, and
+    pairs with Leiden, adds groups that pass as groups on held-out items (members who
+    rarely co-act in pairs), grows each group by the accounts tied to it beyond chance, and
     writes the tables campaigns, campaign_members, campaign_evidence and the scored edges
     (edges_<behaviour>, with edge_params) to the store in one transaction.
     """
@@ -95,6 +104,7 @@ def campaigns(
             alpha=alpha,
             min_accounts=min_accounts,
             random_state=seed,
+            group_test=group_test,
             join=join,
         )
     flagged = result.members.num_rows

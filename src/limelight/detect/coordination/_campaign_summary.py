@@ -31,19 +31,27 @@ def campaign_tables(
     *,
     score_cap: float,
     per_campaign: int,
+    linked: pa.Table | None = None,
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """The campaigns, members and evidence tables for the accounts in ``labels``.
 
     ``labels`` maps ``account_id`` to ``campaign_id``; ``kept`` holds each layer's
-    significant edges.
+    significant edges. ``linked`` (``source``, ``target``) adds member pairs without such
+    an edge whose co-actions are evidence all the same (the group test's pairs, see
+    ``_groups``): they score 0 and are not counted in ``n_pairs`` or ``n_partners``.
     """
-    pairs = _internal_pairs(kept, labels, score_cap)
+    pairs = _internal_pairs(kept, labels, score_cap, linked)
     co = _pair_co_actions(layers, pairs)
     return _summarise(labels, pairs, co, per_campaign)
 
 
-def _internal_pairs(kept: Mapping[str, pa.Table], labels: pa.Table, cap: float) -> pa.Table:
-    """Member pairs with a significant edge in any layer, and their summed capped score."""
+def _internal_pairs(
+    kept: Mapping[str, pa.Table], labels: pa.Table, cap: float, linked: pa.Table | None
+) -> pa.Table:
+    """Member pairs with a significant edge in any layer, and their summed capped score.
+
+    Pairs of ``linked`` that are not among them follow with a score of 0.
+    """
     parts = [
         t.select(["source", "target", "score"]).append_column(
             "layer", pa.array([name] * t.num_rows, pa.string())
@@ -54,14 +62,36 @@ def _internal_pairs(kept: Mapping[str, pa.Table], labels: pa.Table, cap: float) 
     try:
         conn.register("_labels", labels)
         conn.register("_kept", pa.concat_tables(parts))
+        extra = (
+            linked
+            if linked is not None
+            else pa.table(
+                {"source": pa.array([], pa.string()), "target": pa.array([], pa.string())}
+            )
+        )
+        conn.register("_linked", extra.select(["source", "target"]))
         return conn.sql(
             f"""
-            SELECT ls.campaign_id, k.source, k.target,
-                   list_sum(list(least(k.score, {float(cap)}) ORDER BY k.layer)) AS pair_score
-            FROM _kept k
-            JOIN _labels ls ON ls.account_id = k.source
-            JOIN _labels lt ON lt.account_id = k.target AND lt.campaign_id = ls.campaign_id
-            GROUP BY ALL ORDER BY ALL
+            WITH scored AS (
+                SELECT ls.campaign_id, k.source, k.target,
+                       list_sum(list(least(k.score, {float(cap)}) ORDER BY k.layer))
+                           AS pair_score
+                FROM _kept k
+                JOIN _labels ls ON ls.account_id = k.source
+                JOIN _labels lt ON lt.account_id = k.target AND lt.campaign_id = ls.campaign_id
+                GROUP BY ALL)
+            SELECT * FROM scored
+            UNION ALL
+            SELECT DISTINCT ls.campaign_id, least(l.source, l.target),
+                   greatest(l.source, l.target), 0.0
+            FROM _linked l
+            JOIN _labels ls ON ls.account_id = l.source
+            JOIN _labels lt ON lt.account_id = l.target AND lt.campaign_id = ls.campaign_id
+            WHERE NOT EXISTS (
+                SELECT 1 FROM scored s
+                WHERE s.source = least(l.source, l.target)
+                  AND s.target = greatest(l.source, l.target))
+            ORDER BY ALL
             """
         ).to_arrow_table()
     finally:
@@ -131,7 +161,7 @@ CREATE TEMP TABLE _members AS
     FROM _labels l JOIN _size s USING (campaign_id)
     LEFT JOIN (SELECT campaign_id, account_id,
                       list_sum(list(pair_score ORDER BY partner)) AS total,
-                      count(*) AS partners
+                      count(*) FILTER (WHERE pair_score > 0) AS partners
                FROM _ends GROUP BY ALL) e USING (campaign_id, account_id)
     LEFT JOIN (SELECT campaign_id, account_id, list(behaviour ORDER BY behaviour) AS behaviours
                FROM _acted GROUP BY ALL) b USING (campaign_id, account_id);
@@ -152,7 +182,7 @@ CREATE TEMP TABLE _campaigns AS
            a.accounts
     FROM _size s
     LEFT JOIN (SELECT campaign_id, list_sum(list(pair_score ORDER BY source, target)) AS total,
-                      count(*) AS n_pairs
+                      count(*) FILTER (WHERE pair_score > 0) AS n_pairs
                FROM _pairs GROUP BY campaign_id) p USING (campaign_id)
     LEFT JOIN (SELECT campaign_id, min(least(source_at, target_at)) AS first_at,
                       max(greatest(source_at, target_at)) AS last_at,

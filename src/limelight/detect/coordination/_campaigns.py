@@ -36,6 +36,7 @@ from limelight.detect.coordination._campaign_tables import (
 )
 from limelight.detect.coordination._edges import EdgeJoin, co_action_edges
 from limelight.detect.coordination._graph import leiden_communities, multiplex_graph
+from limelight.detect.coordination._groups import GroupSeeds, add_seeds, group_seeds
 from limelight.detect.coordination._layers import (
     COMBINED,
     Layer,
@@ -104,6 +105,7 @@ def find_campaigns(
     score_cap: float = 30.0,
     evidence_per_campaign: int = 30,
     random_state: int = 0,
+    group_test: bool = True,
     write: bool = True,
     join: EdgeJoin = co_action_edges,
 ) -> CampaignResult:
@@ -149,6 +151,7 @@ def find_campaigns(
         score_cap=score_cap,
         evidence_per_campaign=evidence_per_campaign,
         random_state=random_state,
+        group_test=group_test,
         join=join,
     )
     result.params["computed_at"] = stamp.isoformat()
@@ -246,6 +249,7 @@ def campaigns_from_actions(
     score_cap: float = 30.0,
     evidence_per_campaign: int = 30,
     random_state: int = 0,
+    group_test: bool = True,
     join: EdgeJoin = co_action_edges,
 ) -> CampaignResult:
     """Campaigns from each behaviour's actions table and window (seconds), without a store.
@@ -265,6 +269,7 @@ def campaigns_from_actions(
         score_cap=score_cap,
         evidence_per_campaign=evidence_per_campaign,
         random_state=random_state,
+        group_test=group_test,
     )
     result.params.update(
         min_weight=min_weight,
@@ -285,6 +290,8 @@ def campaigns_from_layers(
     random_state: int = 0,
     grow: bool = True,
     grow_alpha: float = 0.01,
+    group_test: bool = True,
+    group_alpha: float = 0.01,
 ) -> CampaignResult:
     """Cluster already scored edges into campaigns (the part after significance testing).
 
@@ -297,6 +304,10 @@ def campaigns_from_layers(
     With ``grow`` (default on), each campaign then takes in the outside accounts tied to
     its members as a group beyond chance (``grow_campaigns``, false discovery rate
     ``grow_alpha``); their tested edges to members join the campaign's pairs and evidence.
+    With ``group_test`` (default on, needs the combined layer), groups whose members
+    co-act too rarely for any pair to pass are found and tested as groups on held-out
+    items (``group_seeds``, ``group_alpha``) and join the cores before growth; their
+    members' co-actions are evidence even where no pair has an edge.
     """
     if min_accounts < 2:
         raise InputError(f"min_accounts {min_accounts} must be 2 or more; the default is 3")
@@ -309,9 +320,21 @@ def campaigns_from_layers(
         min_accounts=2 if grow else min_accounts,
         random_state=random_state,
     )
+    core = {a for g in groups for a in g}
+    seeds: GroupSeeds | None = None
+    if group_test and COMBINED in layers:
+        combined = layers[COMBINED]
+        seeds = group_seeds(
+            combined.actions,
+            combined.window,
+            alpha=group_alpha,
+            min_accounts=min_accounts,
+            random_state=random_state,
+        )
+        if seeds.groups:
+            groups = add_seeds(groups, seeds.groups, min_accounts=min_accounts)
     if grow and groups:
         tested = {COMBINED: layers[COMBINED].edges} if COMBINED in layers else None
-        core = {a for g in groups for a in g}
         for _ in range(_GROW_ROUNDS):
             size = sum(len(g) for g in groups)
             groups = grow_campaigns(
@@ -321,7 +344,8 @@ def campaigns_from_layers(
             )
             if sum(len(g) for g in groups) == size:
                 break
-        groups = [g for g in groups if len(g) >= min_accounts]
+    groups = [g for g in groups if len(g) >= min_accounts]
+    if groups:
         kept = _with_grown(layers, kept, groups, core)
     params: dict[str, Any] = {
         "behaviours": [name for name, layer in layers.items() if layer.evidence],
@@ -333,6 +357,9 @@ def campaigns_from_layers(
         "random_state": random_state,
         "grow": grow,
         "grow_alpha": grow_alpha,
+        "group_test": group_test,
+        "group_alpha": group_alpha,
+        "group_seeds": seeds.summary() if seeds is not None else None,
     }
     edges = {name: layer.edges for name, layer in layers.items()}
     if not groups:
@@ -350,7 +377,12 @@ def campaigns_from_layers(
         }
     )
     tables = campaign_tables(
-        layers, kept, labels, score_cap=score_cap, per_campaign=evidence_per_campaign
+        layers,
+        kept,
+        labels,
+        score_cap=score_cap,
+        per_campaign=evidence_per_campaign,
+        linked=seeds.pairs if seeds is not None else None,
     )
     return CampaignResult(*tables, edges, params)
 
