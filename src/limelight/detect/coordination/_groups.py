@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import igraph
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from limelight.detect.coordination._duck import connect
 from limelight.detect.coordination._significance import poisson_log_sf, window_microseconds
@@ -136,12 +137,13 @@ def group_seeds(
     if near.num_rows == 0:
         return empty
     accounts = sorted({a for a, _, _ in degree_rows})
-    index = {a: i for i, a in enumerate(accounts)}
+    index = {a: i for i, a in enumerate(accounts)}  # every account of _near has a degree
     degree = np.zeros((2, len(accounts)))
     for account, half, d in degree_rows:
         degree[int(half), index[account]] = d
-    src = np.array([index[a] for a in near.column("source").to_pylist()], dtype=np.int64)
-    dst = np.array([index[a] for a in near.column("target").to_pylist()], dtype=np.int64)
+    names = pa.array(accounts, pa.string())
+    src = pc.index_in(near.column("source"), value_set=names).to_numpy().astype(np.int64)
+    dst = pc.index_in(near.column("target"), value_set=names).to_numpy().astype(np.int64)
     half_of = np.asarray(near.column("half").to_numpy(), dtype=np.int64)
     k = np.asarray(near.column("k").to_numpy(), dtype=np.int64)
     halves = [(src[half_of == h], dst[half_of == h], k[half_of == h]) for h in (0, 1)]
@@ -167,7 +169,6 @@ def group_seeds(
             label[members] = g
         inside = (label[o_src] >= 0) & (label[o_src] == label[o_dst])
         observed = np.bincount(label[o_src[inside]], weights=o_k[inside], minlength=len(proposed))
-        log_p = np.empty(len(proposed))
         expected = np.empty(len(proposed))
         for g, members in enumerate(proposed):
             total = d[members].sum()
@@ -214,7 +215,7 @@ def _propose(
     igraph.set_random_number_generator(random.Random(seed))
     try:
         partition = graph.community_leiden(
-            objective_function="modularity", weights="weight", n_iterations=-1
+            objective_function="modularity", weights="weight", n_iterations=2
         )
     finally:
         igraph.set_random_number_generator(random)
@@ -245,6 +246,13 @@ def _members_tied(
 def _pairs_inside(groups: Sequence[Sequence[str]], near: pa.Table) -> pa.Table:
     """The co-acting pairs (both halves summed) whose accounts are in one seed."""
     label = {a: g for g, members in enumerate(groups) for a in members}
+    seeded = pa.array(list(label), pa.string())
+    near = near.filter(
+        pc.and_(
+            pc.is_in(near.column("source"), value_set=seeded),
+            pc.is_in(near.column("target"), value_set=seeded),
+        )
+    )
     totals: dict[tuple[str, str], int] = {}
     for s, t, k in zip(
         near.column("source").to_pylist(),
