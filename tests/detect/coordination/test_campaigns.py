@@ -29,19 +29,12 @@ from limelight.detect.coordination._campaigns import (
 from limelight.detect.coordination._simulate import (
     CampaignPlan,
     SimulatedData,
-    SimulationSettings,
     recovery,
     simulate,
 )
 from limelight.store import Database
-
-WORLD = SimulationSettings(n_accounts=1200, viral_size=400)
-
-
-def _store(data: SimulatedData, path: Path) -> Database:
-    db = Database(path)
-    db.write_batch(data.posts, data.accounts, [], [])
-    return db
+from tests.detect.coordination._worlds import WORLD, bad_evidence
+from tests.detect.coordination._worlds import stored as _store
 
 
 @pytest.fixture(scope="module")
@@ -86,19 +79,7 @@ def test_tables_are_written_and_evidence_checks_out(
         assert db.query("SELECT count(*) FROM campaign_members")[0][0] == result.members.num_rows
         # Every evidence row names two real posts by two members of the campaign, on the
         # same item, within the behaviour's window.
-        bad = db.query(
-            """
-            SELECT count(*) FROM campaign_evidence e
-            LEFT JOIN posts pa ON pa.post_id = e.post_a AND pa.account_id = e.account_a
-            LEFT JOIN posts pb ON pb.post_id = e.post_b AND pb.account_id = e.account_b
-            LEFT JOIN campaign_members ma
-                ON ma.campaign_id = e.campaign_id AND ma.account_id = e.account_a
-            LEFT JOIN campaign_members mb
-                ON mb.campaign_id = e.campaign_id AND mb.account_id = e.account_b
-            WHERE pa.post_id IS NULL OR pb.post_id IS NULL OR ma.account_id IS NULL
-               OR mb.account_id IS NULL OR pa.created_at <> e.at_a OR pb.created_at <> e.at_b
-            """
-        )[0][0]
+        bad = bad_evidence(db)
         assert bad == 0
         n = db.query("SELECT count(*), max(seconds_apart) FROM campaign_evidence")[0]
     windows = result.params["windows"]

@@ -28,19 +28,16 @@ from limelight.detect.coordination._layers import combined_actions
 from limelight.detect.coordination._simulate import (
     CampaignPlan,
     SimulatedData,
-    SimulationSettings,
     recovery,
     simulate,
 )
-from limelight.store import Database
+from tests.detect.coordination._worlds import WORLD, bad_evidence, stored
 
-WORLD = SimulationSettings(n_accounts=1200, viral_size=400)
 WINDOW = max(DEFAULT_WINDOWS.values())
 
 
 def _combined(data: SimulatedData, path: Path) -> pa.Table:
-    with Database(path) as db:
-        db.write_batch(data.posts, data.accounts, [], [])
+    with stored(data, path) as db:
         acts = {
             b: shared_actions_of(db, b, window=w, **DEFAULT_OPTIONS.get(b, {}))[0]
             for b, w in DEFAULT_WINDOWS.items()
@@ -141,24 +138,11 @@ def test_a_group_is_tested_on_items_it_was_not_chosen_on() -> None:
 def test_low_participation_campaigns_are_reported_with_evidence(
     sparse_world: SimulatedData, tmp_path: Path
 ) -> None:
-    with Database(tmp_path / "w.duckdb") as db:
-        db.write_batch(sparse_world.posts, sparse_world.accounts, [], [])
+    with stored(sparse_world, tmp_path / "w.duckdb") as db:
         result = find_campaigns(db)
         without = find_campaigns(db, write=False, group_test=False)
-        bad, n = db.query(
-            """
-            SELECT count(*) FILTER (WHERE pa.post_id IS NULL OR pb.post_id IS NULL
-                                    OR ma.account_id IS NULL OR mb.account_id IS NULL),
-                   count(DISTINCT e.campaign_id)
-            FROM campaign_evidence e
-            LEFT JOIN posts pa ON pa.post_id = e.post_a AND pa.account_id = e.account_a
-            LEFT JOIN posts pb ON pb.post_id = e.post_b AND pb.account_id = e.account_b
-            LEFT JOIN campaign_members ma
-                ON ma.campaign_id = e.campaign_id AND ma.account_id = e.account_a
-            LEFT JOIN campaign_members mb
-                ON mb.campaign_id = e.campaign_id AND mb.account_id = e.account_b
-            """
-        )[0]
+        bad = bad_evidence(db)
+        n = db.query("SELECT count(DISTINCT campaign_id) FROM campaign_evidence")[0][0]
     accounts = [a.account_id for a in sparse_world.accounts]
     got = recovery(sparse_world.truth, result.labels(), accounts)
     before = recovery(sparse_world.truth, without.labels(), accounts)
