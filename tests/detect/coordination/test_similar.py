@@ -181,3 +181,32 @@ def test_key_order_is_a_stable_argsort(values: list[int], repeat: int) -> None:
 def test_distinct_is_numpy_unique(values: list[int]) -> None:
     array = np.array(values, dtype=np.int64)
     assert _similar._distinct(array).tolist() == np.unique(array).tolist()
+
+
+@given(
+    st.lists(st.frozensets(st.integers(0, 60), min_size=1, max_size=40), min_size=2, max_size=40),
+    st.sampled_from([0.3, 0.5, 0.8, 1.0]),
+    st.integers(0, 6),
+)
+@settings(max_examples=200, deadline=None)
+def test_the_bucket_bound_never_drops_a_match(
+    sets: list[frozenset[int]], threshold: float, bucket_bits: int
+) -> None:
+    # Shingle hashes with only a few distinct top bits crowd the buckets, the case where
+    # a bound that counted shared buckets instead of bucket-wise minimums would fail.
+    sizes = np.array([len(s) for s in sets])
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    sid = np.concatenate([np.array(sorted(s)) for s in sets]).astype(np.intp)
+    uniq = (np.arange(61, dtype=np.uint64) % np.uint64(1 << bucket_bits)) << np.uint64(58)
+    pairs = np.array([(a, b) for a in range(len(sets)) for b in range(a + 1, len(sets))])
+    texts = np.arange(len(sets)) + 100
+    truth = [
+        (int(texts[a]), int(texts[b]))
+        for a, b in pairs
+        if len(sets[a] & sets[b]) / len(sets[a] | sets[b]) >= threshold
+    ]
+    counts = _similar._bucket_counts(starts, sid, uniq)
+    assert counts.sum(axis=1).tolist() == sizes.tolist()
+    for given_counts in (None, counts):
+        found = _similar._verified(starts, sid, texts, pairs, threshold, given_counts)
+        assert [tuple(p) for p in found.tolist()] == truth

@@ -74,6 +74,9 @@ _NEIGHBOURS = 32
 _BLOCK = 1 << 17
 # Text-time rows per chunk when texts are compared within time cells: bounds memory.
 _CHUNK = 2_000_000
+# Hash buckets whose shingle counts bound two texts' intersection (``_bucket_counts``).
+_BUCKET_BITS = 6
+_BUCKETS = 1 << _BUCKET_BITS
 # Threads making and sorting band keys (numpy releases the GIL in that work).
 _THREADS = 2
 # The odd 64-bit multiplier (2^64 over the golden ratio) that mixes band and cell keys.
@@ -290,39 +293,89 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return out
 
 
+def _bucket_counts(starts: np.ndarray, sid: np.ndarray, uniq: np.ndarray) -> np.ndarray:
+    """Per text, how many of its shingles fall in each of ``_BUCKETS`` hash buckets.
+
+    Two texts share at most ``min(a_j, b_j)`` shingles in bucket ``j``, so the sum of
+    those minimums bounds their intersection from above (``_possible``) whatever the
+    hash does. One row a text, uint8 unless a bucket holds more than 255 shingles.
+    """
+    n = starts.size
+    bucket = (uniq[sid] >> np.uint64(64 - _BUCKET_BITS)).astype(np.int64)
+    sizes = np.diff(np.r_[starts, sid.size])
+    out = np.zeros((n, _BUCKETS), dtype=np.int64)
+    step = max(_BLOCK // _BUCKETS, 1) * 8  # texts per bincount: its counts stay small
+    for lo in range(0, n, step):
+        hi = min(lo + step, n)
+        rows = slice(int(starts[lo]), int(starts[hi]) if hi < n else sid.size)
+        owner = np.repeat(np.arange(hi - lo, dtype=np.int64), sizes[lo:hi])
+        counts = np.bincount(owner * _BUCKETS + bucket[rows], minlength=(hi - lo) * _BUCKETS)
+        out[lo:hi] = counts.reshape(hi - lo, _BUCKETS)
+    small = out.max(initial=0) <= np.iinfo(np.uint8).max
+    counted: np.ndarray = out.astype(np.uint8 if small else np.uint32)
+    return counted
+
+
+def _possible(
+    counts: np.ndarray, size_a: np.ndarray, size_b: np.ndarray, pairs: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Which pairs may reach ``threshold``: a bound that never drops a pair that does.
+
+    Jaccard ``i / (a + b - i)`` grows with the intersection ``i``, which is at most the
+    smaller set and at most the bucket-wise minimums' sum (``_bucket_counts``).
+    """
+    bound = np.minimum(size_a, size_b)
+    step = max(_BLOCK * 8 // _BUCKETS, 1)
+    for lo in range(0, len(pairs), step):
+        hi = min(lo + step, len(pairs))
+        both = np.minimum(counts[pairs[lo:hi, 0]], counts[pairs[lo:hi, 1]])
+        np.minimum(bound[lo:hi], both.sum(axis=1, dtype=np.int64), out=bound[lo:hi])
+    ok: np.ndarray = bound >= threshold * (size_a + size_b - bound)
+    return ok
+
+
 def _verified(
-    starts: np.ndarray, sid: np.ndarray, texts: np.ndarray, pairs: np.ndarray, threshold: float
+    starts: np.ndarray,
+    sid: np.ndarray,
+    texts: np.ndarray,
+    pairs: np.ndarray,
+    threshold: float,
+    counts: np.ndarray | None = None,
 ) -> np.ndarray:
     """The candidate pairs (text numbers) whose exact Jaccard similarity is >= threshold.
 
-    ``sid`` holds the shingle numbers of text ``i`` from ``starts[i]`` on. For a block of
-    pairs both texts' shingles are keyed by (pair, shingle) and sorted, and a key seen
-    twice is a shingle the two texts share (each text's shingles are distinct), so the
-    intersection is a count of repeats.
+    ``sid`` holds the shingle numbers of text ``i`` from ``starts[i]`` on, ascending
+    within each text. Most LSH proposals fall well short of the threshold; with
+    ``counts`` (``_bucket_counts``) those are rejected by a bound first, and the
+    rest are counted exactly: for a block of pairs each side's shingles are keyed by
+    (pair, shingle), which keeps each side's keys sorted, and the second side's keys are
+    looked up in the first's (each text's shingles are distinct, so a hit is one shared
+    shingle).
     """
     n_sh = np.int64(int(sid.max()) + 1 if sid.size else 1)
     sizes = np.diff(np.r_[starts, sid.size])  # row i of the signatures = texts[i]
-    size_a, size_b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
     keep = np.zeros(len(pairs), dtype=bool)
+    if counts is None:
+        todo = np.arange(len(pairs), dtype=np.int64)
+    else:
+        size_a, size_b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
+        todo = np.flatnonzero(_possible(counts, size_a, size_b, pairs, threshold))
+    size_a, size_b = sizes[pairs[todo, 0]], sizes[pairs[todo, 1]]
     # Blocks of pairs with about _BLOCK * 64 shingle rows between them.
     work = np.cumsum(size_a + size_b)
     lo = 0
-    while lo < len(pairs):
+    while lo < todo.size:
         hi = int(np.searchsorted(work, work[lo] + _BLOCK * 64, side="left"))
-        hi = min(max(hi, lo + 1), len(pairs))
+        hi = min(max(hi, lo + 1), todo.size)
+        at = todo[lo:hi]
         block = np.arange(hi - lo, dtype=np.int64)
-        pa_, pb_ = pairs[lo:hi, 0], pairs[lo:hi, 1]
         la, lb = size_a[lo:hi], size_b[lo:hi]
-        keys = np.concatenate(
-            [
-                np.repeat(block, la) * n_sh + sid[_ranges(starts[pa_], la)],
-                np.repeat(block, lb) * n_sh + sid[_ranges(starts[pb_], lb)],
-            ]
-        )
-        keys.sort()
-        repeated = keys[1:][keys[1:] == keys[:-1]] // n_sh
-        shared = np.bincount(repeated, minlength=hi - lo)
-        keep[lo:hi] = shared / (la + lb - shared) >= threshold
+        first = np.repeat(block, la) * n_sh + sid[_ranges(starts[pairs[at, 0]], la)]
+        owner = np.repeat(block, lb)
+        second = owner * n_sh + sid[_ranges(starts[pairs[at, 1]], lb)]
+        pos = np.minimum(np.searchsorted(first, second), first.size - 1)
+        shared = np.bincount(owner[first[pos] == second], minlength=hi - lo)
+        keep[at] = shared / (la + lb - shared) >= threshold
         lo = hi
     return np.stack([texts[pairs[keep, 0]], texts[pairs[keep, 1]]], axis=1).astype(np.int64)
 
@@ -425,7 +478,9 @@ def _links(
         pairs = np.stack([code // texts_with.size, code % texts_with.size], axis=1)
     if not pairs.size:
         return none, texts_with
-    return _verified(keys.starts, keys.index, texts_with, pairs, settings.threshold), texts_with
+    counts = _bucket_counts(keys.starts, keys.index, keys.uniq)
+    links = _verified(keys.starts, keys.index, texts_with, pairs, settings.threshold, counts)
+    return links, texts_with
 
 
 def near_duplicate_items(
