@@ -210,3 +210,12 @@ def test_the_bucket_bound_never_drops_a_match(
     for given_counts in (None, counts):
         found = _similar._verified(starts, sid, texts, pairs, threshold, given_counts)
         assert [tuple(p) for p in found.tolist()] == truth
+
+
+def test_bucket_counts_widen_for_a_long_text() -> None:
+    # 300 shingles in one bucket do not fit a byte; the counts widen rather than wrap.
+    sizes = np.array([300, 5])
+    starts = np.array([0, 300])
+    sid = np.r_[np.arange(300), np.arange(5)].astype(np.intp)
+    counts = _similar._bucket_counts(starts, sid, np.zeros(300, dtype=np.uint64))
+    assert counts[:, 0].tolist() == sizes.tolist() and counts.dtype == np.uint32

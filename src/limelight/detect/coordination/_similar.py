@@ -301,19 +301,19 @@ def _bucket_counts(starts: np.ndarray, sid: np.ndarray, uniq: np.ndarray) -> np.
     hash does. One row a text, uint8 unless a bucket holds more than 255 shingles.
     """
     n = starts.size
-    bucket = (uniq[sid] >> np.uint64(64 - _BUCKET_BITS)).astype(np.int64)
+    bucket = (uniq[sid] >> np.uint64(64 - _BUCKET_BITS)).astype(np.uint8)
     sizes = np.diff(np.r_[starts, sid.size])
-    out = np.zeros((n, _BUCKETS), dtype=np.int64)
+    out = np.zeros((n, _BUCKETS), dtype=np.uint8)
     step = max(_BLOCK // _BUCKETS, 1) * 8  # texts per bincount: its counts stay small
     for lo in range(0, n, step):
         hi = min(lo + step, n)
         rows = slice(int(starts[lo]), int(starts[hi]) if hi < n else sid.size)
         owner = np.repeat(np.arange(hi - lo, dtype=np.int64), sizes[lo:hi])
         counts = np.bincount(owner * _BUCKETS + bucket[rows], minlength=(hi - lo) * _BUCKETS)
+        if out.dtype == np.uint8 and counts.max(initial=0) > np.iinfo(np.uint8).max:
+            out = out.astype(np.uint32)  # a long text: wider counts from here on
         out[lo:hi] = counts.reshape(hi - lo, _BUCKETS)
-    small = out.max(initial=0) <= np.iinfo(np.uint8).max
-    counted: np.ndarray = out.astype(np.uint8 if small else np.uint32)
-    return counted
+    return out
 
 
 def _possible(
@@ -325,7 +325,7 @@ def _possible(
     smaller set and at most the bucket-wise minimums' sum (``_bucket_counts``).
     """
     bound = np.minimum(size_a, size_b)
-    step = max(_BLOCK * 8 // _BUCKETS, 1)
+    step = _BLOCK * 2  # pairs per block: two gathers of a few MB
     for lo in range(0, len(pairs), step):
         hi = min(lo + step, len(pairs))
         both = np.minimum(counts[pairs[lo:hi, 0]], counts[pairs[lo:hi, 1]])
