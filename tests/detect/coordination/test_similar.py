@@ -219,3 +219,41 @@ def test_bucket_counts_widen_for_a_long_text() -> None:
     sid = np.r_[np.arange(300), np.arange(5)].astype(np.intp)
     counts = _similar._bucket_counts(starts, sid, np.zeros(300, dtype=np.uint64))
     assert counts[:, 0].tolist() == sizes.tolist() and counts.dtype == np.uint32
+
+
+_TEXT = st.text(alphabet="ab cdé ЖЯ1_2!.,'\n-", max_size=40)
+
+
+@given(st.lists(_TEXT, max_size=30), st.integers(1, 6))
+@settings(max_examples=150, deadline=None)
+def test_word_rows_are_the_texts_word_sets(texts: list[str], min_tokens: int) -> None:
+    # The Arrow split (single words, the default) against the Python reference.
+    tid, sid, uniq = _similar._shingle_ids(pa.array(texts, pa.string()), 1, min_tokens)
+    expected = {
+        i: words
+        for i, text in enumerate(texts)
+        if (parsed := shingles(text, 1))[0] >= min_tokens and (words := parsed[1])
+    }
+    got: dict[int, set[int]] = {}
+    for t, s in zip(tid.tolist(), sid.tolist(), strict=True):
+        got.setdefault(t, set()).add(int(uniq[s]))
+    assert set(got) == set(expected)
+    assert all(len(got[i]) == len(expected[i]) for i in got)
+    for a in got:  # two texts share a hash exactly where they share a word
+        for b in got:
+            assert len(got[a] & got[b]) == len(expected[a] & expected[b])
+    order = np.lexsort((sid, tid))  # rows sorted by text, then shingle
+    assert order.tolist() == list(range(tid.size))
+
+
+def test_grouped_rows_sorted_in_pieces_equal_one_sort(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(1, 30, 400)
+    sizes[7] = 500  # one text longer than a piece
+    tid = np.repeat(np.arange(sizes.size), sizes)
+    inverse = rng.integers(0, 50, tid.size)
+    uniq = np.arange(50, dtype=np.uint64)
+    whole = _similar._distinct_rows(tid, inverse, uniq)
+    monkeypatch.setattr(_similar, "_PIECE", 64)
+    pieces = _similar._distinct_rows(tid, inverse, uniq, grouped=True)
+    assert all(np.array_equal(a, b) for a, b in zip(whole, pieces, strict=True))
