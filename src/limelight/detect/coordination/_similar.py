@@ -78,6 +78,9 @@ _CHUNK = 2_000_000
 # Hash buckets whose shingle counts bound two texts' intersection (``_bucket_counts``).
 _BUCKET_BITS = 6
 _BUCKETS = 1 << _BUCKET_BITS
+# Texts up to this many bytes are split into words by Arrow (``_words``), whose string
+# arrays hold at most 2 GiB; more go to DuckDB, which splits them in a stream.
+_ARROW_SPLIT_BYTES = 2**31 - 1
 # Rows per piece when a text-grouped array is sorted piece by piece (``_distinct_rows``).
 _PIECE = 1 << 17
 # Threads making and sorting band keys (numpy releases the GIL in that work).
@@ -127,18 +130,23 @@ def _shingle_ids(
     distinct 64-bit shingle hashes that ``sid`` indexes (in the order first met). Only
     texts with at least ``min_tokens`` words take part. A text of ``shingle_size`` words
     or fewer is one shingle (its words joined), as ``shingles`` does. Single words (the
-    default) are split by Arrow (``_words``); longer shingles are built and hashed by
-    DuckDB. The repeats within a text are dropped here with one integer sort, which is
-    cheaper than DuckDB's per-text ``list_distinct`` and its sort of the rows.
+    default) are split by Arrow (``_words``) unless the texts pass 2 GiB; longer shingles,
+    and those texts, are split and hashed by DuckDB. The repeats within a text are dropped
+    here with one integer sort, which is cheaper than DuckDB's per-text ``list_distinct``
+    and its sort of the rows.
     """
     k = int(shingle_size)
-    if k == 1:
+    if k == 1 and distinct.nbytes < _ARROW_SPLIT_BYTES:
         tid, inverse, uniq = _words(distinct, min_tokens)
         return _distinct_rows(tid, inverse, uniq, grouped=True)
     grams = (
-        f"CASE WHEN len(w) <= {k} THEN [array_to_string(w, ' ')] ELSE "
-        f"list_transform(range(len(w) - {k - 1}), "
-        f"lambda i: array_to_string(w[i + 1:i + {k}], ' ')) END"
+        "w"
+        if k == 1
+        else (
+            f"CASE WHEN len(w) <= {k} THEN [array_to_string(w, ' ')] ELSE "
+            f"list_transform(range(len(w) - {k - 1}), "
+            f"lambda i: array_to_string(w[i + 1:i + {k}], ' ')) END"
+        )
     )
     conn = connect()
     try:
