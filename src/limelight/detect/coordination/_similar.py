@@ -139,15 +139,13 @@ def _shingle_ids(
     if k == 1 and distinct.nbytes < _ARROW_SPLIT_BYTES:
         tid, inverse, uniq = _words(distinct, min_tokens)
         return _distinct_rows(tid, inverse, uniq, grouped=True)
-    grams = (
-        "w"
-        if k == 1
-        else (
+    grams = "w"
+    if k > 1:
+        grams = (
             f"CASE WHEN len(w) <= {k} THEN [array_to_string(w, ' ')] ELSE "
             f"list_transform(range(len(w) - {k - 1}), "
             f"lambda i: array_to_string(w[i + 1:i + {k}], ' ')) END"
         )
-    )
     conn = connect()
     try:
         conn.execute("SET preserve_insertion_order = false")
@@ -208,29 +206,25 @@ def _words(distinct: pa.Array, min_tokens: int) -> tuple[np.ndarray, np.ndarray,
     second where splitting and hashing every word in DuckDB took two to three.
     """
     n = len(distinct)
-    cut = [(lo, min(lo + (n + 1) // 2, n)) for lo in range(0, n, max((n + 1) // 2, 1))]
+    half = (n + 1) // 2
     with ThreadPoolExecutor(max_workers=_THREADS) as pool:
         parts = list(
             pool.map(
-                lambda c: pc.split_pattern_regex(distinct.slice(c[0], c[1] - c[0]), _NOT_WORD_SQL),
-                cut,
+                lambda piece: pc.split_pattern_regex(piece, _NOT_WORD_SQL),
+                [distinct.slice(0, half), distinct.slice(half)],
             )
         )
-    lists = pa.chunked_array(parts, type=pa.list_(distinct.type)) if parts else None
-    if lists is None or n == 0:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, np.empty(0, dtype=np.uint64)
+    lists = pa.chunked_array(parts, type=pa.list_(distinct.type))
     flat = pc.list_flatten(lists).combine_chunks()
     lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
     del lists, parts
     # The split leaves an empty string where a text starts or ends with a non-word
     # character (and for a text with no word at all): those are not words.
     word = np.asarray(pc.not_equal(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False))
-    tid = np.repeat(np.arange(n, dtype=np.int64), lengths)[word]
-    counts = np.bincount(tid, minlength=n)
-    enough = counts >= max(int(min_tokens), 1)
-    keep = enough[tid]
-    encoded = pc.dictionary_encode(flat.filter(pa.array(word & _spread(keep, word))))
+    owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    enough = np.bincount(owner[word], minlength=n) >= max(int(min_tokens), 1)
+    keep = word & enough[owner]
+    encoded = pc.dictionary_encode(flat.filter(pa.array(keep)))
     del flat
     conn = connect()
     try:
@@ -239,14 +233,7 @@ def _words(distinct: pa.Array, min_tokens: int) -> tuple[np.ndarray, np.ndarray,
     finally:
         conn.close()
     uniq = hashes.to_numpy().astype(np.uint64)
-    return tid[keep], encoded.indices.to_numpy().astype(np.int64), uniq
-
-
-def _spread(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``values`` (one per True of ``mask``) placed at the Trues, False elsewhere."""
-    out = np.zeros(mask.size, dtype=bool)
-    out[mask] = values
-    return out
+    return owner[keep], encoded.indices.to_numpy().astype(np.int64), uniq
 
 
 class _BandKeys:
@@ -391,7 +378,7 @@ def _bucket_counts(starts: np.ndarray, sid: np.ndarray, uniq: np.ndarray) -> np.
     bucket = (uniq[sid] >> np.uint64(64 - _BUCKET_BITS)).astype(np.uint8)
     sizes = np.diff(np.r_[starts, sid.size])
     out = np.zeros((n, _BUCKETS), dtype=np.uint8)
-    step = max(_BLOCK // _BUCKETS, 1) * 8  # texts per bincount: its counts stay small
+    step = 1 << 14  # texts per bincount: a million counts at a time
     for lo in range(0, n, step):
         hi = min(lo + step, n)
         rows = slice(int(starts[lo]), int(starts[hi]) if hi < n else sid.size)
@@ -427,14 +414,14 @@ def _verified(
     texts: np.ndarray,
     pairs: np.ndarray,
     threshold: float,
-    counts: np.ndarray | None = None,
+    counts: np.ndarray,
 ) -> np.ndarray:
     """The candidate pairs (text numbers) whose exact Jaccard similarity is >= threshold.
 
     ``sid`` holds the shingle numbers of text ``i`` from ``starts[i]`` on, ascending
-    within each text. Most LSH proposals fall well short of the threshold; with
-    ``counts`` (``_bucket_counts``) those are rejected by a bound first, and the
-    rest are counted exactly: for a block of pairs each side's shingles are keyed by
+    within each text. Most LSH proposals fall well short of the threshold; those are
+    rejected first by a bound from ``counts`` (``_bucket_counts``), and the rest are
+    counted exactly: for a block of pairs each side's shingles are keyed by
     (pair, shingle), which keeps each side's keys sorted, and the second side's keys are
     looked up in the first's (each text's shingles are distinct, so a hit is one shared
     shingle).
@@ -442,12 +429,9 @@ def _verified(
     n_sh = np.int64(int(sid.max()) + 1 if sid.size else 1)
     sizes = np.diff(np.r_[starts, sid.size])  # row i of the signatures = texts[i]
     keep = np.zeros(len(pairs), dtype=bool)
-    if counts is None:
-        todo = np.arange(len(pairs), dtype=np.int64)
-    else:
-        size_a, size_b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
-        todo = np.flatnonzero(_possible(counts, size_a, size_b, pairs, threshold))
-    size_a, size_b = sizes[pairs[todo, 0]], sizes[pairs[todo, 1]]
+    size_a, size_b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
+    todo = np.flatnonzero(_possible(counts, size_a, size_b, pairs, threshold))
+    size_a, size_b = size_a[todo], size_b[todo]
     # Blocks of pairs with about _BLOCK * 64 shingle rows between them.
     work = np.cumsum(size_a + size_b)
     lo = 0
