@@ -205,12 +205,15 @@ def test_parallel_parsing_leaves_the_same_store(
     tmp_path: Path, data_dir: Path, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import limelight._parallel
+    import limelight.ingest
 
     # Small chunks so that even these files are cut into many pieces across workers.
     monkeypatch.setattr(limelight._parallel, "CHUNK_BYTES", 64 * 1024)
     src = data_dir / name
     stores = {}
-    for workers in (1, 2):
+    # CSV takes worker processes only from CSV_MIN_PROCESSES workers on (below, a parse
+    # thread in this process); JSON lines from two.
+    for workers in (1, 2, limelight.ingest.CSV_MIN_PROCESSES):
         with Database(tmp_path / f"w{workers}.duckdb") as db:
             f = ingest_paths([src], db, workers=workers, parallel_min_bytes=0).files[0]
             assert f.status == "ok" and f.read == f.stored + f.duplicates + f.rejected
@@ -221,7 +224,7 @@ def test_parallel_parsing_leaves_the_same_store(
                 db.query("SELECT * EXCLUDE (rejected_at) FROM rejects ORDER BY source_line"),
             )
     assert stores[1][1], "nothing was stored"
-    assert stores[1] == stores[2]
+    assert stores[1] == stores[2] == stores[limelight.ingest.CSV_MIN_PROCESSES]
 
 
 def test_workers_reading_their_own_byte_ranges_number_lines_as_the_file_does(

@@ -22,7 +22,7 @@ import multiprocessing as mp
 import signal
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
@@ -52,6 +52,10 @@ __all__ = [
 #: parsing while this process writes a batch to the store (a transaction takes seconds),
 #: few enough that the chunks and results held stay a few hundred MB.
 IN_FLIGHT_CHUNKS = 32
+
+#: Chunks parsed ahead on the in-process parse thread (one worker or none): a batch of
+#: 250,000 CSV rows is about eight 4 MB chunks, so the thread keeps a batch ahead.
+THREAD_AHEAD_CHUNKS = 10
 
 #: JSON formats read column-wise (sources/_columnar_json.py); files in them are read in
 #: chunks even when small, so that the column-wise path is the one used.
@@ -341,6 +345,33 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _parse_on_thread(tasks: Iterator[ChunkTask]) -> Iterator[ChunkResult]:
+    """Parse chunks in this process on one thread, ahead of the caller, in order.
+
+    Arrow's parser and compute kernels and DuckDB's insert release the GIL, so the next
+    chunks are parsed while the caller writes the last batch to the store. At most
+    THREAD_AHEAD_CHUNKS results wait, so memory stays bounded.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="limelight-parse") as pool:
+        pending: deque[Future[ChunkResult]] = deque()
+        try:
+            try:
+                for task in tasks:
+                    pending.append(pool.submit(parse_chunk, task, threads=True))
+                    if len(pending) >= THREAD_AHEAD_CHUNKS:
+                        yield pending.popleft().result()
+            except LimelightError:
+                while pending:
+                    yield pending.popleft().result()
+                raise
+            while pending:
+                yield pending.popleft().result()
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+
+
 def parse_in_parallel(
     opened: Opened,
     *,
@@ -359,9 +390,9 @@ def parse_in_parallel(
     worker's unexpected error is raised here.
     """
     if workers < 2:
-        # In this process, one chunk after the other (Arrow may use threads).
-        for task in _tasks(opened, reader, forced, options, encoding, source, header):
-            yield parse_chunk(task, threads=True)
+        yield from _parse_on_thread(
+            _tasks(opened, reader, forced, options, encoding, source, header)
+        )
         return
     spans = _reads_spans(opened, header)
     if spans:

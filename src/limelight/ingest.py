@@ -55,6 +55,15 @@ DEFAULT_CHUNKED_BATCH_SIZE = 250_000
 #: workers costs more than it saves.
 PARALLEL_MIN_BYTES = 16 << 20
 
+#: CSV files are parsed on worker processes only from this many workers on. Arrow parses a
+#: CSV block in C++ and the rest is column-wise compute, all outside the GIL, so one parse
+#: thread beside the writing thread keeps two cores busy; worker processes add the cost
+#: of sending every block and its tables between processes. Measured on 2 cores, 1M CNT
+#: rows: 2.7 to 3.1 s with the parse thread, 4.1 to 4.5 s with 2 processes. Beyond 2
+#: cores it was not measured; 4 is where several parsing processes should outrun one
+#: thread.
+CSV_MIN_PROCESSES = 4
+
 ProgressCallback = Callable[[FileRead, int], None]
 
 
@@ -345,16 +354,16 @@ def _chunk_plan(
     """(reader name, worker processes) if this file is read in chunks, else None.
 
     CSV files are always read in chunks, so that readers with a column-wise mapping use it
-    (in this process below ``min_bytes``). Large JSONL files are parsed in parallel when
-    there are cores to spare; JSON arrays and single documents cannot be cut into chunks
-    of whole records.
+    (in this process below ``min_bytes`` or ``CSV_MIN_PROCESSES`` workers). Large JSONL
+    files are parsed in parallel when there are cores to spare; JSON arrays and single
+    documents cannot be cut into chunks of whole records.
     """
     big = workers >= 2 and path.stat().st_size >= min_bytes
     name = resolve_format(path, fmt, encoding)
     if name is None:
         return None
     if get_reader(name).container == "csv":
-        return name, (workers if big else 1)
+        return name, (workers if big and workers >= CSV_MIN_PROCESSES else 1)
     if not big and name not in COLUMNAR_JSON:
         return None
     head = read_head(path).lstrip()

@@ -196,12 +196,17 @@ def _row_lines(table: pa.Table, data: bytes, first_line: int) -> npt.NDArray[np.
     skips while counting them, and this block is left to it.
     """
     n = table.num_rows
+    breaks = data.count(b"\n")
+    ends = 0 if data.endswith(b"\n") else 1
+    if breaks == n - ends:
+        # Every row but an unterminated last one ends in a line break of its own, so no
+        # value can hold one: the rows are the lines (the common case, checked in one scan).
+        return (first_line + np.arange(n, dtype=np.int64)).astype(np.int64)
     embedded = np.zeros(n, dtype=np.int64)
     for column in table.columns:
         counts = pc.count_substring(column, "\n")
         embedded += np.asarray(counts.to_numpy(zero_copy_only=False), dtype=np.int64)
-    breaks = data.count(b"\n")
-    expected = n + int(embedded.sum()) - (0 if data.endswith(b"\n") else 1)
+    expected = n + int(embedded.sum()) - ends
     if breaks != expected:
         return None
     before = np.concatenate(([0], np.cumsum(embedded)[:-1])) if n else embedded
@@ -276,6 +281,8 @@ def empty_to_null(column: pa.Array) -> pa.Array:
 
 def has_py_only_space(*columns: pa.Array) -> npt.NDArray[np.bool_]:
     """Rows where any of the columns holds a character only Python counts as whitespace."""
+    if not any(_holds_py_only_space(c) for c in columns):
+        return np.zeros(len(columns[0]), dtype=bool)
     out: npt.NDArray[np.bool_] | None = None
     for column in columns:
         hit = np.asarray(
@@ -285,6 +292,28 @@ def has_py_only_space(*columns: pa.Array) -> npt.NDArray[np.bool_]:
         out = hit if out is None else (out | hit)
     assert out is not None
     return out
+
+
+def _holds_py_only_space(column: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether any value holds a byte in 0x1c-0x1f: one scan of the value bytes, where a
+    regular expression per value costs several times more (in UTF-8 these bytes are
+    never part of a longer character)."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    for chunk in chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return True  # not plain strings: let the regular expression decide
+        if len(chunk) == 0:
+            continue
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets_buf, values_buf = chunk.buffers()[1:3]
+        if values_buf is None:
+            continue
+        offsets = np.frombuffer(offsets_buf, dtype=width)
+        start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        values = np.frombuffer(values_buf, dtype=np.uint8)[start:end]
+        if ((values - np.uint8(0x1C)) < np.uint8(4)).any():
+            return True
+    return False
 
 
 def posix_micros(
