@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from limelight.errors import InputError, StoreError
 from limelight.records import Account, Deletion, Post, Reject
-from limelight.store import Database
+from limelight.store import Database, records_to_table
+from limelight.store._keyhashes import KeyHashes
 from limelight.store._schema import ARROW_SCHEMAS
 
 
@@ -279,3 +281,79 @@ def test_bulk_writes_restore_the_vacuum_after_an_error(tmp_path: Path) -> None:
             raise RuntimeError("stopped mid-ingest")
         assert db.query("SELECT current_setting('max_vacuum_tasks')") == before
         assert db.count("posts") == 1
+
+
+def test_key_hashes_never_miss_a_key_they_were_given() -> None:
+    """Runs of every size are merged as batches arrive; whatever the merges, every hash
+    added is found and (almost) no other is."""
+    rng = np.random.default_rng(3)
+    keys = KeyHashes(rng.integers(0, 2**64, 1000, dtype=np.uint64))
+    given = [keys._runs[0].copy()]
+    for size in (1, 500, 2000, 3, 3, 3, 10_000, 0, 7):
+        batch = rng.integers(0, 2**64, size, dtype=np.uint64)
+        keys.add(batch)
+        given.append(batch)
+        held = np.concatenate(given)
+        assert keys.may_hold(held).all()
+        assert len(keys) == len(held)
+        assert all(np.all(r[:-1] <= r[1:]) for r in keys._runs)  # each run sorted
+    assert len(keys._runs) <= 6  # merged into a few runs, not one per batch
+    others = rng.integers(0, 2**64, 5000, dtype=np.uint64)
+    assert not keys.may_hold(others[~np.isin(others, held)]).any()
+
+
+def _post_batch(ids: list[str], url: str | None = None) -> pa.Table:
+    posts = [Post("twitter", i, urls=[url] if url else []) for i in ids]
+    return records_to_table(posts, "posts")
+
+
+def test_bulk_writes_find_stored_keys_by_hash_as_the_join_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside bulk writes a batch's new keys skip the lookup in the table. Batches that
+    repeat keys of earlier ones (committed, or only tried and rolled back), and hashes
+    that all collide, must give the counts and entities of writes without the hashes."""
+    account = records_to_table([Account("twitter", "u")], "accounts")
+
+    def run(db: Database) -> list[tuple[int, int]]:
+        got = []
+        rest = [_empty(t) for t in ("accounts", "deletions", "rejects")]
+        for ids, url in ((["1", "2"], None), (["2", "3"], "https://a.org/"), (["4"], None)):
+            r = db.write_tables(_post_batch(ids, url), *rest, unique=True)
+            got.append((r.posts_stored, r.posts_duplicate))
+        # A batch whose transaction fails: its keys must not count as stored afterwards.
+        real = Database._upsert_accounts
+
+        def fails(*args: object, **kwargs: object) -> int:
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(Database, "_upsert_accounts", fails)
+        with pytest.raises(RuntimeError):
+            db.write_tables(_post_batch(["5", "1"]), account, *rest[1:], unique=True)
+        monkeypatch.setattr(Database, "_upsert_accounts", real)
+        r = db.write_tables(_post_batch(["5", "1"], "https://b.org/"), *rest, unique=True)
+        got.append((r.posts_stored, r.posts_duplicate))
+        return got
+
+    results = {}
+    for name in ("plain", "bulk", "colliding"):
+        if name == "colliding":
+            monkeypatch.setattr(KeyHashes, "may_hold", lambda self, h: np.ones(len(h), bool))
+        with Database(tmp_path / f"{name}.duckdb") as db:
+            if name == "plain":
+                counts = run(db)
+            else:
+                with db.bulk_writes():
+                    counts = run(db)
+                    assert db._post_keys is not None and len(db._post_keys) >= 5
+            results[name] = (counts, db.query("SELECT post_id, urls FROM posts ORDER BY post_id"))
+    assert results["plain"][0] == [(2, 0), (1, 1), (1, 0), (1, 1)]
+    assert results["plain"][1] == [
+        ("1", ["https://b.org/"]),
+        ("2", ["https://a.org/"]),
+        ("3", ["https://a.org/"]),
+        ("4", []),
+        ("5", ["https://b.org/"]),
+    ]
+    assert results["bulk"] == results["plain"]
+    assert results["colliding"] == results["plain"]

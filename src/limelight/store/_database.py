@@ -2,7 +2,8 @@
 
 Writes go through ``write_batch``, one transaction per batch, so a crash or Ctrl-C leaves
 the database as it was before the batch. Posts and deletions are keyed by (platform, id)
-and inserted with an anti-join (no index needed, so ingest stays fast as the table grows);
+and inserted with an anti-join (no index needed, so ingest stays fast as the table grows;
+during an ingest, key hashes spare a batch of new posts even the join: ``_keyhashes.py``);
 accounts are merged field by field, the newest snapshot winning where it has a value.
 """
 
@@ -18,11 +19,13 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from limelight.errors import InputError, StoreError
 from limelight.records import Account, Deletion, Post, Reject
+from limelight.store._keyhashes import KeyHashes
 from limelight.store._schema import ARROW_SCHEMAS, DDL, SCHEMA_VERSION, TABLE_KEYS
 
 __all__ = ["CANONICAL_TABLES", "BatchResult", "Database", "is_interrupt", "records_to_table"]
@@ -91,6 +94,9 @@ class Database:
         self._lock = threading.Lock()
         #: While ``bulk_writes`` runs, the vacuum setting it restores (else None).
         self._bulk: int | None = None
+        #: While ``bulk_writes`` runs, the hashes of the stored post keys, loaded at its
+        #: first batch (else None).
+        self._post_keys: KeyHashes | None = None
         if not read_only:
             self._create_schema()
 
@@ -163,6 +169,7 @@ class Database:
         finally:
             with self._lock:
                 self._bulk = None
+                self._post_keys = None
                 if finished and not self._tidied(before):
                     self._checkpoint()
                 self._conn.execute(f"SET max_vacuum_tasks = {before}")
@@ -181,9 +188,12 @@ class Database:
     def _mostly_dead(self) -> bool:
         """Whether some table keeps more deleted rows than live ones, a row group or more."""
         for table in TABLE_KEYS:
-            row = self._conn.execute(
+            # fetchall, not fetchone: a result left unfinished makes DuckDB refuse the next
+            # register() on this connection (an execute() would close it first).
+            rows = self._conn.execute(
                 "SELECT estimated_size FROM duckdb_tables() WHERE table_name = ?", [table]
-            ).fetchone()
+            ).fetchall()
+            row = rows[0] if rows else None
             stored = int(row[0]) if row and row[0] is not None else 0
             if stored < _ROW_GROUP:
                 continue
@@ -247,17 +257,27 @@ class Database:
         every key again to find out.
         """
         result = BatchResult()
+        unique_posts = posts.num_rows > 0 and (unique or _unique_keys(posts, TABLE_KEYS["posts"]))
+        hashes = None
         with self._transaction():
-            if posts.num_rows:
-                # With one row per key, only rows whose key was stored before this batch
-                # can add entities, and only if they have any: find those before the
-                # insert, so the merge touches a handful of rows, not the whole batch.
-                unique_posts = unique or _unique_keys(posts, TABLE_KEYS["posts"])
-                merge = self._stored_with_entities(posts) if unique_posts else posts
-                result.posts_stored = self._insert_new("posts", posts, unique=unique_posts)
+            if unique_posts and self._bulk is not None:
+                hashes = self._post_key_hashes(posts)
+            if unique_posts:
+                # One row per key: find the rows whose key is stored (only those whose
+                # hash is known, during an ingest), insert the others as they come, and
+                # let the stored rows that carry entities add them to their posts.
+                stored = self._stored_rows(posts, hashes)
+                fresh = posts.filter(pa.array(~stored)) if stored.any() else posts
+                result.posts_stored = self._insert_all("posts", fresh)
                 result.posts_duplicate = posts.num_rows - result.posts_stored
-                if result.posts_duplicate and merge.num_rows:
+                merge = posts.filter(pa.array(stored & _has_entities(posts)))
+                if merge.num_rows:
                     self._merge_entities(merge)
+            elif posts.num_rows:
+                result.posts_stored = self._insert_new("posts", posts, unique=False)
+                result.posts_duplicate = posts.num_rows - result.posts_stored
+                if result.posts_duplicate:
+                    self._merge_entities(posts)
             if deletions.num_rows:
                 result.deletions_stored = self._insert_new("deletions", deletions)
                 result.deletions_duplicate = deletions.num_rows - result.deletions_stored
@@ -265,6 +285,9 @@ class Database:
                 result.accounts_upserted = self._upsert_accounts(accounts, unique=unique)
             if rejects.num_rows:
                 result.rejects_stored = self._insert_new("rejects", rejects)
+        if hashes is not None and self._post_keys is not None:
+            # Committed: the batch's keys are all stored now (the new ones and the rest).
+            self._post_keys.add(hashes)
         if self._bulk is not None:
             with self._lock:
                 self._tidied(self._bulk)
@@ -297,32 +320,67 @@ class Database:
         with suppress(duckdb.Error):
             self._conn.unregister(name)
 
-    def _stored_with_entities(self, posts: pa.Table) -> pa.Table:
-        """The rows of ``posts`` that have entities and whose key the store already holds."""
-        listed = np.zeros(posts.num_rows, dtype=bool)
-        for name in _ENTITY_LISTS:
-            lengths = pc.fill_null(pc.list_value_length(posts.column(name)), 0)
-            listed |= np.asarray(lengths.to_numpy(), dtype=np.int64) > 0
-        if not listed.any():
-            return posts.slice(0, 0)
-        # Only the keys go to DuckDB, and only the rows found are copied: most of a batch
-        # is new, and copying its text and lists to find out cost more than the join.
+    def _post_key_hashes(self, posts: pa.Table) -> npt.NDArray[np.uint64]:
+        """DuckDB's hash of each row's (platform, post_id); loads the stored keys' hashes
+        at the first batch of a ``bulk_writes``. Runs inside the batch's transaction."""
+        if self._post_keys is None:
+            stored = self._conn.execute("SELECT hash(platform, post_id) AS h FROM posts")
+            self._post_keys = KeyHashes(np.asarray(stored.fetchnumpy()["h"], dtype=np.uint64))
+        self._conn.register("_keys", posts.select(["platform", "post_id"]))
+        try:
+            got = self._conn.execute("SELECT hash(platform, post_id) AS h FROM _keys")
+            return np.asarray(got.fetchnumpy()["h"], dtype=np.uint64)
+        finally:
+            self._unregister("_keys")
+
+    def _stored_rows(
+        self, posts: pa.Table, hashes: npt.NDArray[np.uint64] | None
+    ) -> npt.NDArray[np.bool_]:
+        """Per row of ``posts`` (one row per key): whether the store holds its key.
+
+        Only rows whose hash the store's key hashes hold are looked up (all rows when
+        there are no hashes); a batch of new posts is not joined with the table at all.
+        """
+        n = posts.num_rows
+        if hashes is not None and self._post_keys is not None:
+            doubt = self._post_keys.may_hold(hashes)
+        else:
+            doubt = np.ones(n, dtype=bool)
+        stored = np.zeros(n, dtype=bool)
+        if not doubt.any():
+            return stored
+        # Only the keys go to DuckDB: copying the rows' text and lists would cost more
+        # than the join.
         keyed = pa.table(
             {
                 "platform": posts.column("platform"),
                 "post_id": posts.column("post_id"),
-                "_i": pa.array(np.arange(posts.num_rows, dtype=np.int64)),
+                "_i": pa.array(np.arange(n, dtype=np.int64)),
             }
-        ).filter(pa.array(listed))
+        ).filter(pa.array(doubt))
         self._conn.register("_candidates", keyed)
         try:
             found = self._conn.execute(
-                "SELECT _i FROM _candidates c SEMI JOIN posts t USING (platform, post_id) "
-                "ORDER BY _i"
-            ).fetchall()
+                "SELECT _i FROM _candidates c SEMI JOIN posts t USING (platform, post_id)"
+            ).fetchnumpy()["_i"]
         finally:
             self._unregister("_candidates")
-        return posts.take(pa.array([r[0] for r in found], pa.int64()))
+        stored[np.asarray(found, dtype=np.int64)] = True
+        return stored
+
+    def _insert_all(self, table: str, batch: pa.Table) -> int:
+        """Insert every row of ``batch`` (the caller knows none is stored)."""
+        if not batch.num_rows:
+            return 0
+        cols = ", ".join(batch.schema.names)
+        self._conn.register("_batch", batch)
+        try:
+            row = self._conn.execute(
+                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _batch"
+            ).fetchone()
+        finally:
+            self._unregister("_batch")
+        return int(row[0]) if row else 0
 
     def _insert_new(self, table: str, batch: pa.Table, *, unique: bool | None = None) -> int:
         """Insert the rows of ``batch`` whose key the table lacks; the first of a key wins.
@@ -655,6 +713,15 @@ def is_interrupt(exc: BaseException) -> bool:
     if isinstance(exc, duckdb.InterruptException):
         return True
     return isinstance(exc, RuntimeError) and "query interrupted" in str(exc).lower()
+
+
+def _has_entities(posts: pa.Table) -> npt.NDArray[np.bool_]:
+    """Per row: whether it lists any URL, hashtag, mention or media item."""
+    listed = np.zeros(posts.num_rows, dtype=bool)
+    for name in _ENTITY_LISTS:
+        lengths = pc.fill_null(pc.list_value_length(posts.column(name)), 0)
+        listed |= np.asarray(lengths.to_numpy(), dtype=np.int64) > 0
+    return listed
 
 
 def _unique_keys(batch: pa.Table, keys: tuple[str, ...]) -> bool:
