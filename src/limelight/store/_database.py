@@ -267,12 +267,15 @@ class Database:
                 # hash is known, during an ingest), insert the others as they come, and
                 # let the stored rows that carry entities add them to their posts.
                 stored = self._stored_rows(posts, hashes)
-                fresh = posts.filter(pa.array(~stored)) if stored.any() else posts
-                result.posts_stored = self._insert_all("posts", fresh)
+                if stored.any():
+                    fresh = posts.filter(pa.array(~stored))
+                    result.posts_stored = self._insert_all("posts", fresh)
+                    merge = posts.filter(pa.array(stored & _has_entities(posts)))
+                    if merge.num_rows:
+                        self._merge_entities(merge)
+                else:
+                    result.posts_stored = self._insert_all("posts", posts)
                 result.posts_duplicate = posts.num_rows - result.posts_stored
-                merge = posts.filter(pa.array(stored & _has_entities(posts)))
-                if merge.num_rows:
-                    self._merge_entities(merge)
             elif posts.num_rows:
                 result.posts_stored = self._insert_new("posts", posts, unique=False)
                 result.posts_duplicate = posts.num_rows - result.posts_stored
