@@ -73,6 +73,8 @@ _NOT_WORD_SQL = r"[^\pL\pN_]+"
 _NEIGHBOURS = 32
 # Shingle rows per block of the exact check (x 64): bounds its memory.
 _BLOCK = 1 << 17
+# Candidate pairs per block when they are mapped to texts and checked: bounds memory.
+_PAIR_BLOCK = 1 << 22
 # Text-time rows per chunk when texts are compared within time cells: bounds memory.
 _CHUNK = 2_000_000
 # Hash buckets whose shingle counts bound two texts' intersection (``_bucket_counts``).
@@ -278,16 +280,21 @@ class _BandKeys:
         return key
 
 
-def _bucket_pairs(key: np.ndarray) -> list[np.ndarray]:
-    """Pairs of positions (unordered, maybe repeated) whose keys are equal: one band's share."""
+def _bucket_pairs(key: np.ndarray) -> np.ndarray:
+    """Pairs of positions whose keys are equal, one band's share, as distinct pair codes.
+
+    A pair ``(i, j)``, ``i < j``, is the single number ``i * n + j`` (``n`` = number of
+    keys): half the memory of two columns, and repeats go with one integer sort.
+    """
+    n = np.int64(key.size)
     order = _key_order(key)
     k = key[order]
     same = k[1:] == k[:-1]
     if not same.any():
-        return []
+        return np.empty(0, dtype=np.int64)
     # Only texts in buckets of two or more can pair.
     in_bucket = np.r_[same, False] | np.r_[False, same]
-    members = order[in_bucket]
+    members = order[in_bucket].astype(np.int64)
     mk = k[in_bucket]
     found = []
     for d in range(1, _NEIGHBOURS + 1):
@@ -296,26 +303,47 @@ def _bucket_pairs(key: np.ndarray) -> list[np.ndarray]:
         hit = np.flatnonzero(mk[d:] == mk[:-d])
         if not hit.size:
             break
-        found.append(np.stack([members[hit], members[hit + d]], axis=1))
-    return found
+        first, second = members[hit], members[hit + d]
+        found.append(np.minimum(first, second) * n + np.maximum(first, second))
+    return _distinct(np.concatenate(found))
 
 
-def _band_pairs(band_key: Callable[[int], np.ndarray], n_bands: int, n: int) -> np.ndarray:
-    """Candidate pairs (positions < ``n``, first < second) that share any band's key.
+def _band_pairs(band_key: Callable[[int], np.ndarray], n_bands: int) -> np.ndarray:
+    """Candidate pairs of positions that share any band's key, as distinct codes.
 
-    ``band_key(band)`` makes a band's keys. Bands are independent and numpy lets go of
-    the interpreter lock in its sorts, gathers and reductions, so two threads work on
-    two bands at once; the pairs are gathered in band order whatever finishes first.
+    ``band_key(band)`` makes a band's keys; the codes are ``first * n + second`` (``n``
+    keys a band) with ``first < second`` (``_decoded`` turns them back). Bands are
+    independent and numpy lets go of the interpreter lock in its sorts, gathers and
+    reductions, so two threads work on two bands at once. Each band's codes are made
+    distinct at once and merged with the others' whenever they outgrow what is already
+    merged, so memory follows the distinct proposals, not the sum over bands (58 million
+    proposals, 39 million distinct, on a flood of look-alike texts).
     """
-    found: list[np.ndarray] = []
+    merged = np.empty(0, dtype=np.int64)
+    pending: list[np.ndarray] = []
+    waiting = 0
     with ThreadPoolExecutor(max_workers=_THREADS) as pool:
         for part in pool.map(lambda band: _bucket_pairs(band_key(band)), range(n_bands)):
-            found.extend(part)
-    if not found:
-        return np.empty((0, 2), dtype=np.int64)
-    pairs = np.sort(np.concatenate(found), axis=1).astype(np.int64)
-    code = _distinct(pairs[:, 0] * np.int64(n) + pairs[:, 1])
-    return np.stack([code // n, code % n], axis=1)
+            pending.append(part)
+            waiting += part.size
+            if waiting > max(merged.size, 1 << 20):
+                merged = _merged(merged, pending)
+                pending, waiting = [], 0
+    return _merged(merged, pending) if pending else merged
+
+
+def _merged(merged: np.ndarray, pending: list[np.ndarray]) -> np.ndarray:
+    """The distinct values of ``merged`` and ``pending`` together, sorted in place."""
+    values = np.concatenate([merged, *pending])
+    del merged
+    pending.clear()
+    values.sort()
+    return _neighbours_distinct(values)
+
+
+def _decoded(code: np.ndarray, n: int) -> np.ndarray:
+    """Pair codes (``first * n + second``) as rows of two positions."""
+    return np.stack([code // np.int64(n), code % np.int64(n)], axis=1)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -451,20 +479,48 @@ def _verified(
     return np.stack([texts[pairs[keep, 0]], texts[pairs[keep, 1]]], axis=1).astype(np.int64)
 
 
-def _components(n: int, links: np.ndarray) -> np.ndarray:
-    """Each node's component label (the smallest node number in it), by label propagation."""
+def _stars(n: int, links: np.ndarray) -> np.ndarray:
+    """Each node's cluster: the centre it joined (itself for a centre or a lone node).
+
+    Greedy star clustering, run in parallel rounds: among the nodes still unassigned, a
+    node becomes a centre when no linked unassigned node outranks it (more unassigned
+    links first, then a fixed pseudo-random order), and every unassigned node linked to a
+    centre joins its highest-ranked one. Every member is thus linked to its centre by a
+    checked pair, so a cluster cannot drift: connected components chained 599,153 of
+    600,000 generated texts from a 25-word vocabulary into one cluster at Jaccard 0.5.
+    A node with no unassigned link left stands alone. The pseudo-random order (not the
+    node number) keeps the rounds few on a chain of equal degrees.
+    """
     label = np.arange(n, dtype=np.int64)
-    if not links.size:
+    if not links.size or n < 2:
         return label
-    a, b = links[:, 0], links[:, 1]
-    while True:
-        low = np.minimum(label[a], label[b])
-        before = label.copy()
-        np.minimum.at(label, a, low)
-        np.minimum.at(label, b, low)
-        label = label[label]  # pointer jumping: follow labels to their own labels
-        if np.array_equal(label, before):
-            return label
+    code = _distinct(np.sort(links, axis=1) @ np.array([n, 1], dtype=np.int64))
+    a, b = code // n, code % n
+    a, b = a[a != b], b[a != b]
+    # A fixed permutation of the nodes (a multiply-xorshift hash, then its ranks).
+    mixed = np.arange(n, dtype=np.uint64) * _MIX
+    mixed ^= mixed >> np.uint64(29)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(mixed, kind="stable")] = np.arange(n, dtype=np.int64)
+    node_of = np.argsort(rank)
+    while a.size:
+        degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
+        key = degree * np.int64(n) + rank  # distinct for distinct nodes
+        best = key.copy()
+        np.maximum.at(best, a, key[b])
+        np.maximum.at(best, b, key[a])
+        centre = (best == key) & (degree > 0)
+        pick = np.full(n, -1, dtype=np.int64)
+        joins_a = centre[a] & ~centre[b]  # b joins a
+        joins_b = centre[b] & ~centre[a]
+        np.maximum.at(pick, b[joins_a], key[a[joins_a]])
+        np.maximum.at(pick, a[joins_b], key[b[joins_b]])
+        joined = pick >= 0
+        label[joined] = node_of[pick[joined] % n]
+        done = centre | joined
+        alive = ~(done[a] | done[b])
+        a, b = a[alive], b[alive]
+    return label
 
 
 def _time_cells(
@@ -533,25 +589,41 @@ def _links(
     if texts_with.size < 2:
         return none, texts_with
     if rows is None:
-        pairs = _band_pairs(keys, keys.n_bands, texts_with.size)
+        code = _band_pairs(keys, keys.n_bands)
     else:
         at = np.searchsorted(texts_with, rows[0])
         has = at < texts_with.size
         has[has] = texts_with[at[has]] == rows[0][has]
         pos, cell = at[has], rows[1][has]
         salt = _cell_salt(cell)
-        row_pairs = _band_pairs(
-            lambda band: _cell_key(keys(band), pos, salt), keys.n_bands, pos.size
-        )
-        pairs = np.sort(pos[row_pairs], axis=1)
-        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-        code = _distinct(pairs[:, 0] * np.int64(texts_with.size) + pairs[:, 1])
-        pairs = np.stack([code // texts_with.size, code % texts_with.size], axis=1)
-    if not pairs.size:
+        row_code = _band_pairs(lambda band: _cell_key(keys(band), pos, salt), keys.n_bands)
+        # From pairs of rows (a text in a time cell) to pairs of texts, a block at a time.
+        m, rows_n = np.int64(texts_with.size), np.int64(pos.size)
+        parts = []
+        for lo in range(0, row_code.size, _PAIR_BLOCK):
+            block = row_code[lo : lo + _PAIR_BLOCK]
+            first, second = pos[block // rows_n], pos[block % rows_n]
+            apart = first != second
+            first, second = first[apart], second[apart]
+            parts.append(np.minimum(first, second) * m + np.maximum(first, second))
+        del row_code
+        code = _merged(np.empty(0, dtype=np.int64), parts)
+    if not code.size:
         return none, texts_with
     counts = _bucket_counts(keys.starts, keys.index, keys.uniq)
-    links = _verified(keys.starts, keys.index, texts_with, pairs, settings.threshold, counts)
-    return links, texts_with
+    # The proposals are checked a block at a time: memory follows a block, not all of them.
+    links = [
+        _verified(
+            keys.starts,
+            keys.index,
+            texts_with,
+            _decoded(code[lo : lo + _PAIR_BLOCK], texts_with.size),
+            settings.threshold,
+            counts,
+        )
+        for lo in range(0, code.size, _PAIR_BLOCK)
+    ]
+    return np.concatenate(links), texts_with
 
 
 def near_duplicate_items(
@@ -648,18 +720,8 @@ def near_duplicate_codes(
         links, with_shingles = _links(distinct, settings, None)
         kept[with_shingles] = True
         found.append(links)
-    label = _components(n, np.concatenate(found) if found else np.empty((0, 2), np.int64))
-    # The cluster's item is its smallest text: rank the texts of clusters of two or more
-    # (most texts are alone, and name themselves), take the lowest rank per label.
-    representative = np.arange(n, dtype=np.int64)
-    grouped = np.flatnonzero(np.bincount(label, minlength=n)[label] > 1)
-    if grouped.size:
-        order = pc.sort_indices(distinct.take(pa.array(grouped))).to_numpy()
-        rank = np.empty(grouped.size, dtype=np.int64)
-        rank[order] = np.arange(grouped.size)
-        best = np.full(n, grouped.size, dtype=np.int64)
-        np.minimum.at(best, label[grouped], rank)
-        representative[grouped] = grouped[order[best[label[grouped]]]]
+    # The cluster's item is its centre's text: every member is a checked near-duplicate of it.
+    representative = _stars(n, np.concatenate(found) if found else np.empty((0, 2), np.int64))
     representative[~kept] = -1
     at = pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     codes = np.where(at >= 0, representative[np.maximum(at, 0)] if n else -1, -1)
