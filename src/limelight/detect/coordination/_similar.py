@@ -5,9 +5,10 @@ Each distinct normalized text becomes a set of word shingles; MinHash signatures
 locality-sensitive hashing (LSH) propose pairs of texts whose Jaccard similarity is
 probably above the threshold; each proposal is then checked with the *exact* Jaccard
 similarity of the two shingle sets, so LSH only saves work and never invents a match.
-Texts joined by checked pairs form a cluster (connected components, so A~B and B~C put A
-and C together); the cluster's item is its lexicographically smallest text, which names
-the cluster and shows an analyst what was shared.
+Checked pairs group the texts into stars: each cluster has a centre text and every other
+member is a checked near-duplicate of it (``_stars``), so a chain A~B~C~D... of
+look-alike texts cannot grow into one cluster of things that share nothing. The centre's
+text is the cluster's item, which names the cluster and shows an analyst what was shared.
 
 The defaults follow coordination-network-toolkit's co_similar_tweet: word sets (shingles
 of one word) and Jaccard >= 0.8 (its ``--similarity_threshold`` default). Texts with fewer
@@ -20,8 +21,8 @@ each one to 64 bits; numpy computes the MinHash signatures over all shingles in 
 (``num_perm`` multiply-add-shift hash functions, the minimum per text with
 ``minimum.reduceat``); the signature is cut into bands and texts that agree on a whole
 band are candidates (sorting each band's keys, not a Python index); the exact Jaccard of
-every candidate pair is one join in DuckDB; the clusters are connected components by
-label propagation in numpy. Given the texts' times and a window, texts are proposed only
+every candidate pair is counted in numpy; the stars come from a few rounds of array
+operations. Given the texts' times and a window, texts are proposed only
 when posted in the same or neighbouring window-wide time cells, and the work runs in
 chunks of cells, so memory follows a chunk. At a million generated posts (about half a
 million distinct texts) this takes about a minute on two loaded cores where a per-text
