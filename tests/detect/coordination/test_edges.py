@@ -8,6 +8,7 @@ from datetime import timedelta
 from itertools import product
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -241,3 +242,45 @@ def test_matches_bound_the_weight_and_pairs_limit_the_result(
     assert limited.to_pylist() == [
         e for e in full.to_pylist() if (e["source"], e["target"]) in set(wanted)
     ]
+
+
+def test_viral_bursts_fit_a_small_memory_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Three posts, each reposted by 1,500 of the same 3,000 accounts within one minute:
+    # every two reposters of a post co-act on it, 688,968 pairs share two or three. A
+    # top-N aggregate of example items ran out of a 250 MB cap on these; a viral burst
+    # must cost time and disk, not fail (the significance test then discounts it).
+    monkeypatch.setenv("LIMELIGHT_DUCKDB_MEMORY", "250MB")
+    rng = np.random.default_rng(0)
+    n, posts = 1500, 3
+    members = np.stack([rng.permutation(2 * n)[:n] for _ in range(posts)])
+    rows = pa.table(
+        {
+            "account_id": pa.array(members.ravel().astype(str)),
+            "item": pa.array(np.repeat(np.arange(posts), n).astype(str)),
+            "at": pa.array(
+                [at(float(s)) for s in rng.uniform(0, 59, n * posts)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "post_id": pa.array(np.arange(n * posts).astype(str)),
+        },
+        schema=ACTION_SCHEMA,
+    )
+    edges = co_action_edges(rows, 60, 2)
+    # The definition: a pair's weight is the number of posts both reposted.
+    joined = np.zeros((posts, 2 * n), dtype=np.int64)
+    for p in range(posts):
+        joined[p, members[p]] = 1
+    shared = joined.T @ joined
+    upper = np.triu(shared, 1)
+    assert edges.num_rows == int((upper >= 2).sum()) > 0
+    account = edges.column("source").to_numpy(zero_copy_only=False).astype(int)
+    other = edges.column("target").to_numpy(zero_copy_only=False).astype(int)
+    assert edges.column("weight").to_numpy().tolist() == shared[account, other].tolist()
+    assert all(
+        len(x) == w
+        for x, w in zip(
+            edges.column("items").to_pylist()[:1000],
+            edges.column("weight").to_pylist()[:1000],
+            strict=True,
+        )
+    )

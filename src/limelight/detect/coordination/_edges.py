@@ -162,26 +162,44 @@ _EDGE_SQL = [
     "CREATE TEMP TABLE kept AS SELECT * FROM pairs SEMI JOIN counted USING (k)",
     "DROP TABLE pairs",
     # The distinct counts are done as DISTINCT rows then counts, which needs far less
-    # memory than count(DISTINCT ...) per group when there are millions of pairs.
-    """WITH from_source AS (
-        SELECT k, count(*) AS w FROM (SELECT DISTINCT k, p1 FROM kept) GROUP BY k
-    ),
-    from_target AS (SELECT k, count(*) AS w FROM (SELECT DISTINCT k, p2 FROM kept) GROUP BY k),
-    shared_items AS (
-        SELECT k, count(*) AS n_items, min(iid, {max_items}) AS ex
-        FROM (SELECT DISTINCT k, iid FROM kept) GROUP BY k
-    ),
-    agg AS (
-        SELECT k >> 32 AS s, k & 4294967295 AS d, least(f.w, t.w) AS weight,
-               c.first_t, c.last_t, i.n_items, i.ex, f.w AS source_posts, t.w AS target_posts
-        FROM counted c JOIN from_source f USING (k) JOIN from_target t USING (k)
-        JOIN shared_items i USING (k)
-        WHERE least(f.w, t.w) >= $min_weight
-    )
-    SELECT sa.acc AS source, da.acc AS target, agg.weight, agg.first_t, agg.last_t,
-           agg.ex, agg.n_items, agg.source_posts, agg.target_posts
-    FROM agg JOIN accs sa ON sa.aid = agg.s JOIN accs da ON da.aid = agg.d
-    ORDER BY agg.weight DESC, source, target""",
+    # memory than count(DISTINCT ...) per group when there are millions of pairs; each
+    # is a table of its own, so DuckDB can spill it.
+    """CREATE TEMP TABLE from_source AS
+    SELECT k, count(*) AS w FROM (SELECT DISTINCT k, p1 FROM kept) GROUP BY k""",
+    """CREATE TEMP TABLE from_target AS
+    SELECT k, count(*) AS w FROM (SELECT DISTINCT k, p2 FROM kept) GROUP BY k""",
+    """CREATE TEMP TABLE weighed AS
+    SELECT k, least(f.w, t.w) AS weight, f.w AS source_posts, t.w AS target_posts
+    FROM from_source f JOIN from_target t USING (k)
+    WHERE least(f.w, t.w) >= $min_weight""",
+    "DROP TABLE from_source",
+    "DROP TABLE from_target",
+    # Items only of the pairs that passed, and up to MAX_EXAMPLE_ITEMS example items per
+    # pair, the first-seen. A top-N aggregate per pair (min(iid, N)) keeps a heap per group
+    # that DuckDB cannot spill: it ran out of a 2 GB cap on the 7.7 million pairs of
+    # three viral bursts. Most pairs share few items and keep them all (a plain list);
+    # the few that share more are cut by a window, which is heavy per group.
+    """CREATE TEMP TABLE shared AS
+    SELECT DISTINCT k, iid FROM kept SEMI JOIN weighed USING (k)""",
+    "DROP TABLE kept",
+    """CREATE TEMP TABLE shared_n AS SELECT k, count(*) AS n_items FROM shared GROUP BY k""",
+    """CREATE TEMP TABLE examples AS
+    SELECT k, list(iid ORDER BY iid) AS ex FROM shared
+    SEMI JOIN (SELECT k FROM shared_n WHERE n_items <= {max_items}) USING (k)
+    GROUP BY k""",
+    """INSERT INTO examples
+    SELECT k, list(iid ORDER BY iid) FROM (
+        SELECT k, iid FROM shared
+        SEMI JOIN (SELECT k FROM shared_n WHERE n_items > {max_items}) USING (k)
+        QUALIFY row_number() OVER (PARTITION BY k ORDER BY iid) <= {max_items}
+    ) GROUP BY k""",
+    "DROP TABLE shared",
+    """SELECT sa.acc AS source, da.acc AS target, w.weight, c.first_t, c.last_t,
+           e.ex, n.n_items, w.source_posts, w.target_posts
+    FROM weighed w JOIN counted c USING (k) JOIN shared_n n USING (k)
+    JOIN examples e USING (k)
+    JOIN accs sa ON sa.aid = w.k >> 32 JOIN accs da ON da.aid = w.k & 4294967295
+    ORDER BY w.weight DESC, source, target""",
 ]
 
 # The pair's number of matches, an upper bound of its weight in either direction.
