@@ -8,13 +8,14 @@ all-MiniLM-L6-v2, unit vectors), a faiss index proposes each text's ``k`` neares
 neighbours by inner product (= cosine), and a proposal becomes a link when its cosine is
 at least ``cosine`` *and* the two texts were posted within ``window`` seconds of each
 other at least once (their time spans, widened by the window, overlap). Linked texts form
-clusters (connected components) and the cluster's lexicographically smallest text is the
-item, exactly as on the MinHash path, so edges keep the same window and weight semantics
-as every other behaviour.
+stars around a centre text, whose text is the item, exactly as on the MinHash path
+(``_similar._stars``), so edges keep the same window and weight semantics as every other
+behaviour.
 
-The time condition is what keeps chaining in check: without it a 0.9 neighbour chain can
-walk across a whole day of posts on one topic; with it, only texts that could co-occur
-link, and ``co_action_edges`` still requires each pair of actions to be within the window.
+Two things keep chaining in check: the time condition (without it a 0.9 neighbour chain
+can walk across a whole day of posts on one topic; with it, only texts that could co-occur
+link, and ``co_action_edges`` still requires each pair of actions to be within the
+window), and the stars (every member is a checked neighbour of its centre).
 
 The index is exact (``IndexFlatIP``) up to ``EXACT_LIMIT`` texts and an inverted-file
 index (``IndexIVFFlat``, seeded k-means, ``nprobe`` lists searched) above it; both give
@@ -38,7 +39,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from limelight.detect.coordination._similar import shingles
+from limelight.detect.coordination._similar import _stars, shingles
 from limelight.errors import InputError
 
 __all__ = ["EXACT_LIMIT", "paraphrase_items", "similar_pairs"]
@@ -103,12 +104,11 @@ def paraphrase_items(
     """The paraphrase cluster item of each text (null where a text is too short).
 
     ``texts`` are normalized texts, one per action, and ``at_us`` the actions' times in
-    epoch microseconds. Equal texts always share an item; distinct texts share one when a
-    chain of links joins them, each link a neighbour pair with cosine >= ``cosine`` whose
-    texts were posted within ``window`` seconds (``math.inf``: any time) of each other.
+    epoch microseconds. Equal texts always share an item; distinct texts share one when
+    they are in one star around a centre text (the item), each member linked to it as a
+    neighbour pair with cosine >= ``cosine`` whose texts were posted within ``window``
+    seconds (``math.inf``: any time) of each other.
     """
-    import igraph
-
     from limelight.embed import embed_texts
 
     if not 0 < cosine <= 1:
@@ -129,20 +129,10 @@ def paraphrase_items(
             w = round(window * 1_000_000)
             close = (lo[a] <= hi[b] + w) & (lo[b] <= hi[a] + w)
             a, b = a[close], b[close]
-        graph = igraph.Graph(n=int(kept.size), edges=np.column_stack([a, b]).tolist())
-        membership = np.asarray(graph.connected_components().membership)
-        parent[kept] = kept[_first_by_text(membership, [values[i] for i in kept])]
+        centre = _stars(int(kept.size), np.column_stack([a, b]).astype(np.int64))
+        parent[kept] = kept[centre]
     items = pa.array(
         [values[parent[i]] if long_enough[i] else None for i in range(len(values))],
         type=pa.string(),
     )
     return pc.take(items, pc.index_in(texts, value_set=spans.column("t")))
-
-
-def _first_by_text(membership: npt.NDArray[np.int64], values: list[str]) -> npt.NDArray[np.int64]:
-    """For each position, the position of the smallest text in its component."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    smallest: dict[int, int] = {}
-    for i in order:
-        smallest.setdefault(int(membership[i]), i)
-    return np.array([smallest[int(c)] for c in membership], dtype=np.int64)
