@@ -276,6 +276,16 @@ def test_viral_bursts_fit_a_small_memory_cap(monkeypatch: pytest.MonkeyPatch) ->
     account = edges.column("source").to_numpy(zero_copy_only=False).astype(int)
     other = edges.column("target").to_numpy(zero_copy_only=False).astype(int)
     assert edges.column("weight").to_numpy().tolist() == shared[account, other].tolist()
+    # Heaviest first, then by the accounts' names (they are put in after the sort).
+    keys = list(
+        zip(
+            edges.column("weight").to_pylist(),
+            edges.column("source").to_pylist(),
+            edges.column("target").to_pylist(),
+            strict=True,
+        )
+    )
+    assert keys == sorted(keys, key=lambda k: (-k[0], k[1], k[2]))
     assert all(
         len(x) == w
         for x, w in zip(

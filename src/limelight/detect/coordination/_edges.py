@@ -194,12 +194,14 @@ _EDGE_SQL = [
         QUALIFY row_number() OVER (PARTITION BY k ORDER BY iid) <= {max_items}
     ) GROUP BY k""",
     "DROP TABLE shared",
-    """SELECT sa.acc AS source, da.acc AS target, w.weight, c.first_t, c.last_t,
+    # Accounts by number: aid follows the names' order, so ordering by k orders by
+    # (source, target), and the names are put in afterwards (``_named_accounts``)
+    # rather than carried through the joins and the sort.
+    """SELECT w.k >> 32 AS s, w.k & 4294967295 AS d, w.weight, c.first_t, c.last_t,
            e.ex, n.n_items, w.source_posts, w.target_posts
     FROM weighed w JOIN counted c USING (k) JOIN shared_n n USING (k)
     JOIN examples e USING (k)
-    JOIN accs sa ON sa.aid = w.k >> 32 JOIN accs da ON da.aid = w.k & 4294967295
-    ORDER BY w.weight DESC, source, target""",
+    ORDER BY w.weight DESC, w.k""",
 ]
 
 # The pair's number of matches, an upper bound of its weight in either direction.
@@ -265,10 +267,23 @@ def _run_join(
         for step in steps[:-1]:
             conn.execute(step, _params(step, min_weight))
         raw = conn.sql(steps[-1], params=_params(steps[-1], min_weight)).to_arrow_table()
+        if "s" in raw.column_names:
+            accounts = conn.sql("SELECT acc FROM accs ORDER BY aid").to_arrow_table()
+            raw = _named_accounts(raw, accounts.column("acc").combine_chunks())
         names = conn.sql("SELECT item FROM items ORDER BY iid").to_arrow_table()
     finally:
         conn.close()
     return raw, names
+
+
+def _named_accounts(raw: pa.Table, accounts: pa.Array) -> pa.Table:
+    """Replace the account numbers ``s`` and ``d`` (1-based ``aid``) by their names."""
+    source = accounts.take(pc.subtract(raw.column("s"), 1))
+    target = accounts.take(pc.subtract(raw.column("d"), 1))
+    rest = raw.drop_columns(["s", "d"])
+    return pa.Table.from_arrays(
+        [source, target, *rest.columns], names=["source", "target", *rest.column_names]
+    )
 
 
 def _params(step: str, min_weight: int) -> dict[str, int] | None:
