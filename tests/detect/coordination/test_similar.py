@@ -283,3 +283,20 @@ def test_grouped_rows_sorted_in_pieces_equal_one_sort(monkeypatch: pytest.Monkey
     monkeypatch.setattr(_similar, "_PIECE", 64)
     pieces = _similar._distinct_rows(tid, inverse, uniq, grouped=True)
     assert all(np.array_equal(a, b) for a, b in zip(whole, pieces, strict=True))
+
+
+@given(
+    st.integers(1, 40), st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=120)
+)
+@settings(max_examples=200, deadline=None)
+def test_stars_join_each_text_to_a_linked_centre(n: int, raw: list[tuple[int, int]]) -> None:
+    links = {(min(a, b), max(a, b)) for a, b in raw if a < n and b < n and a != b}
+    array = np.array(sorted(links), dtype=np.int64).reshape(-1, 2)
+    label = _similar._stars(n, array).tolist()
+    centres = {i for i in range(n) if label[i] == i}
+    for i in range(n):
+        # A member is linked to its centre by a checked pair; a centre names itself.
+        assert label[i] == i or (min(i, label[i]), max(i, label[i])) in links
+        assert label[i] in centres
+    # No link joins two centres: a text linked to a centre joined one.
+    assert not any(a in centres and b in centres for a, b in links)
