@@ -194,9 +194,9 @@ _EDGE_SQL = [
         QUALIFY row_number() OVER (PARTITION BY k ORDER BY iid) <= {max_items}
     ) GROUP BY k""",
     "DROP TABLE shared",
-    # Accounts by number: aid follows the names' order, so ordering by k orders by
-    # (source, target), and the names are put in afterwards (``_named_accounts``)
-    # rather than carried through the joins and the sort.
+    # Every join ends with accounts by number (s, d): aid follows the names' order, so
+    # ordering by k orders by (source, target), and ``_run_join`` puts the names in
+    # afterwards rather than carrying them through the joins and the sort.
     """SELECT w.k >> 32 AS s, w.k & 4294967295 AS d, w.weight, c.first_t, c.last_t,
            e.ex, n.n_items, w.source_posts, w.target_posts
     FROM weighed w JOIN counted c USING (k) JOIN shared_n n USING (k)
@@ -207,9 +207,8 @@ _EDGE_SQL = [
 # The pair's number of matches, an upper bound of its weight in either direction.
 _MATCHES_SQL = [
     *_PAIRS_SQL,
-    """SELECT sa.acc AS source, da.acc AS target, m.matches
-    FROM (SELECT k, count(*) AS matches FROM pairs GROUP BY k) m
-    JOIN accs sa ON sa.aid = m.k >> 32 JOIN accs da ON da.aid = m.k & 4294967295""",
+    """SELECT k >> 32 AS s, k & 4294967295 AS d, count(*) AS matches
+    FROM pairs GROUP BY k""",
 ]
 
 #: The columns of ``co_action_matches``.
@@ -252,8 +251,8 @@ def _join_sql(template: list[str], w_us: int | None, pairs: pa.Table | None) -> 
 def _run_join(
     actions: pa.Table, steps: list[str], min_weight: int, pairs: pa.Table | None
 ) -> tuple[pa.Table, pa.Table]:
-    """Run a join's statements over ``actions``; returns the last one's rows and the item
-    names by number."""
+    """Run a join's statements over ``actions``; returns the last one's rows (its account
+    numbers ``s`` and ``d`` named) and the item names by number."""
     conn = connect()
     try:
         conn.execute("SET TimeZone = 'UTC'")
@@ -267,9 +266,8 @@ def _run_join(
         for step in steps[:-1]:
             conn.execute(step, _params(step, min_weight))
         raw = conn.sql(steps[-1], params=_params(steps[-1], min_weight)).to_arrow_table()
-        if "s" in raw.column_names:
-            accounts = conn.sql("SELECT acc FROM accs ORDER BY aid").to_arrow_table()
-            raw = _named_accounts(raw, accounts.column("acc").combine_chunks())
+        accounts = conn.sql("SELECT acc FROM accs ORDER BY aid").to_arrow_table()
+        raw = _named_accounts(raw, accounts.column("acc").combine_chunks())
         names = conn.sql("SELECT item FROM items ORDER BY iid").to_arrow_table()
     finally:
         conn.close()

@@ -295,7 +295,7 @@ def _bucket_pairs(key: np.ndarray) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     # Only texts in buckets of two or more can pair.
     in_bucket = np.r_[same, False] | np.r_[False, same]
-    members = order[in_bucket].astype(np.int64)
+    members = order[in_bucket]
     mk = k[in_bucket]
     found = []
     for d in range(1, _NEIGHBOURS + 1):
@@ -501,9 +501,9 @@ def _stars(n: int, links: np.ndarray) -> np.ndarray:
     # A fixed permutation of the nodes (a multiply-xorshift hash, then its ranks).
     mixed = np.arange(n, dtype=np.uint64) * _MIX
     mixed ^= mixed >> np.uint64(29)
+    node_of = np.argsort(mixed, kind="stable")  # the node at each rank
     rank = np.empty(n, dtype=np.int64)
-    rank[np.argsort(mixed, kind="stable")] = np.arange(n, dtype=np.int64)
-    node_of = np.argsort(rank)
+    rank[node_of] = np.arange(n, dtype=np.int64)
     while a.size:
         degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
         key = degree * np.int64(n) + rank  # distinct for distinct nodes
