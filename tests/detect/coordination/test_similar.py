@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from limelight.detect.coordination import _similar
 from limelight.detect.coordination._similar import lsh_bands, near_duplicate_items, shingles
+from limelight.detect.coordination._stars import star_clusters
 from tests.detect.coordination._data import ira_csvs
 
 
@@ -292,7 +293,7 @@ def test_grouped_rows_sorted_in_pieces_equal_one_sort(monkeypatch: pytest.Monkey
 def test_stars_join_each_text_to_a_linked_centre(n: int, raw: list[tuple[int, int]]) -> None:
     links = {(min(a, b), max(a, b)) for a, b in raw if a < n and b < n and a != b}
     array = np.array(sorted(links), dtype=np.int64).reshape(-1, 2)
-    label = _similar._stars(n, array).tolist()
+    label = star_clusters(n, array).tolist()
     centres = {i for i in range(n) if label[i] == i}
     for i in range(n):
         # A member is linked to its centre by a checked pair; a centre names itself.

@@ -9,7 +9,7 @@ neighbours by inner product (= cosine), and a proposal becomes a link when its c
 at least ``cosine`` *and* the two texts were posted within ``window`` seconds of each
 other at least once (their time spans, widened by the window, overlap). Linked texts form
 stars around a centre text, whose text is the item, exactly as on the MinHash path
-(``_similar._stars``), so edges keep the same window and weight semantics as every other
+(``_stars.star_clusters``), so edges keep the same window and weight semantics as every other
 behaviour.
 
 Two things keep chaining in check: the time condition (without it a 0.9 neighbour chain
@@ -39,7 +39,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from limelight.detect.coordination._similar import _stars, shingles
+from limelight.detect.coordination._similar import shingles
+from limelight.detect.coordination._stars import star_clusters
 from limelight.errors import InputError
 
 __all__ = ["EXACT_LIMIT", "paraphrase_items", "similar_pairs"]
@@ -129,7 +130,7 @@ def paraphrase_items(
             w = round(window * 1_000_000)
             close = (lo[a] <= hi[b] + w) & (lo[b] <= hi[a] + w)
             a, b = a[close], b[close]
-        centre = _stars(int(kept.size), np.column_stack([a, b]).astype(np.int64))
+        centre = star_clusters(int(kept.size), np.column_stack([a, b]).astype(np.int64))
         parent[kept] = kept[centre]
     items = pa.array(
         [values[parent[i]] if long_enough[i] else None for i in range(len(values))],

@@ -6,7 +6,7 @@ locality-sensitive hashing (LSH) propose pairs of texts whose Jaccard similarity
 probably above the threshold; each proposal is then checked with the *exact* Jaccard
 similarity of the two shingle sets, so LSH only saves work and never invents a match.
 Checked pairs group the texts into stars: each cluster has a centre text and every other
-member is a checked near-duplicate of it (``_stars``), so a chain A~B~C~D... of
+member is a checked near-duplicate of it (``star_clusters``), so a chain A~B~C~D... of
 look-alike texts cannot grow into one cluster of things that share nothing. The centre's
 text is the cluster's item, which names the cluster and shows an analyst what was shared.
 
@@ -57,6 +57,7 @@ import pyarrow.compute as pc
 
 from limelight.detect.coordination._duck import connect
 from limelight.detect.coordination._numbers import numbered
+from limelight.detect.coordination._stars import star_clusters
 
 __all__ = [
     "lsh_bands",
@@ -480,50 +481,6 @@ def _verified(
     return np.stack([texts[pairs[keep, 0]], texts[pairs[keep, 1]]], axis=1).astype(np.int64)
 
 
-def _stars(n: int, links: np.ndarray) -> np.ndarray:
-    """Each node's cluster: the centre it joined (itself for a centre or a lone node).
-
-    Greedy star clustering, run in parallel rounds: among the nodes still unassigned, a
-    node becomes a centre when no linked unassigned node outranks it (more unassigned
-    links first, then a fixed pseudo-random order), and every unassigned node linked to a
-    centre joins its highest-ranked one. Every member is thus linked to its centre by a
-    checked pair, so a cluster cannot drift: connected components chained 599,153 of
-    600,000 generated texts from a 25-word vocabulary into one cluster at Jaccard 0.5.
-    A node with no unassigned link left stands alone. The pseudo-random order (not the
-    node number) keeps the rounds few on a chain of equal degrees.
-    """
-    label = np.arange(n, dtype=np.int64)
-    if not links.size or n < 2:
-        return label
-    code = _distinct(np.sort(links, axis=1) @ np.array([n, 1], dtype=np.int64))
-    a, b = code // n, code % n
-    a, b = a[a != b], b[a != b]
-    # A fixed permutation of the nodes (a multiply-xorshift hash, then its ranks).
-    mixed = np.arange(n, dtype=np.uint64) * _MIX
-    mixed ^= mixed >> np.uint64(29)
-    node_of = np.argsort(mixed, kind="stable")  # the node at each rank
-    rank = np.empty(n, dtype=np.int64)
-    rank[node_of] = np.arange(n, dtype=np.int64)
-    while a.size:
-        degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
-        key = degree * np.int64(n) + rank  # distinct for distinct nodes
-        best = key.copy()
-        np.maximum.at(best, a, key[b])
-        np.maximum.at(best, b, key[a])
-        centre = (best == key) & (degree > 0)
-        pick = np.full(n, -1, dtype=np.int64)
-        joins_a = centre[a] & ~centre[b]  # b joins a
-        joins_b = centre[b] & ~centre[a]
-        np.maximum.at(pick, b[joins_a], key[a[joins_a]])
-        np.maximum.at(pick, a[joins_b], key[b[joins_b]])
-        joined = pick >= 0
-        label[joined] = node_of[pick[joined] % n]
-        done = centre | joined
-        alive = ~(done[a] | done[b])
-        a, b = a[alive], b[alive]
-    return label
-
-
 def _time_cells(
     index: np.ndarray, at_us: np.ndarray, window_us: int, texts_with: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -722,7 +679,8 @@ def near_duplicate_codes(
         kept[with_shingles] = True
         found.append(links)
     # The cluster's item is its centre's text: every member is a checked near-duplicate of it.
-    representative = _stars(n, np.concatenate(found) if found else np.empty((0, 2), np.int64))
+    links = np.concatenate(found) if found else np.empty((0, 2), np.int64)
+    representative = star_clusters(n, links)
     representative[~kept] = -1
     at = pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     codes = np.where(at >= 0, representative[np.maximum(at, 0)] if n else -1, -1)
