@@ -191,13 +191,23 @@ def _shared_items(
         acts = actions.select(columns).append_column(
             "kind", pa.nulls(actions.num_rows, pa.string())
         )
+    pairs = edges.select(["source", "target"])
     if not posts:
         number = numbered(acts.column("item"))[1]
         acts = acts.set_column(acts.column_names.index("item"), "item", number)
+        # Accounts by number as well: every later join and grouping is on accounts, and
+        # integer keys hash and compare faster than the ids (an edge's account that never
+        # acted finds no number, and no row, as its id would).
+        names, account = numbered(acts.column("account_id"))
+        acts = acts.set_column(acts.column_names.index("account_id"), "account_id", account)
+        pairs = pa.table(
+            {
+                "source": pc.index_in(pairs.column("source"), value_set=names),
+                "target": pc.index_in(pairs.column("target"), value_set=names),
+            }
+        )
     conn.register("_acts", acts)
-    keyed = edges.select(["source", "target"]).append_column(
-        "_eid", pa.array(np.arange(edges.num_rows, dtype=np.int32))
-    )
+    keyed = pairs.append_column("_eid", pa.array(np.arange(edges.num_rows, dtype=np.int32)))
     conn.register("_edges", keyed)
     conn.execute(_FIRST_ACTIONS)
     pair = "e.source, e.target" if posts else "e._eid AS eid"
