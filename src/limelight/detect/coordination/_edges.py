@@ -155,12 +155,16 @@ _ALLOWED_FILTER = "\n      AND ((x1.aid << 32) | x2.aid) IN (SELECT k FROM allow
 _EDGE_SQL = [
     *_PAIRS_SQL,
     # A weight never exceeds the pair's number of matches: this cheap count drops most
-    # pairs before the distinct counts.
-    """CREATE TEMP TABLE counted AS
-    SELECT k, min(lo) AS first_t, max(hi) AS last_t
-    FROM pairs GROUP BY k HAVING count(*) >= $min_weight""",
-    "CREATE TEMP TABLE kept AS SELECT * FROM pairs SEMI JOIN counted USING (k)",
+    # pairs before the distinct counts. It keeps nothing but the count, for most pairs
+    # match once (31.8 million of 34.3 million at 10M generated posts' co-url, where
+    # carrying the times too took 4.0 s against 3.0 s); the times come from what is kept.
+    """CREATE TEMP TABLE multi AS
+    SELECT k FROM pairs GROUP BY k HAVING count(*) >= $min_weight""",
+    "CREATE TEMP TABLE kept AS SELECT * FROM pairs SEMI JOIN multi USING (k)",
     "DROP TABLE pairs",
+    "DROP TABLE multi",
+    """CREATE TEMP TABLE counted AS
+    SELECT k, min(lo) AS first_t, max(hi) AS last_t FROM kept GROUP BY k""",
     # The distinct counts are done as DISTINCT rows then counts, which needs far less
     # memory than count(DISTINCT ...) per group when there are millions of pairs; each
     # is a table of its own, so DuckDB can spill it.
