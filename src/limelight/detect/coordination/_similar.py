@@ -78,7 +78,7 @@ _BLOCK = 1 << 17
 # Candidate pairs per block when they are mapped to texts and checked: bounds memory.
 _PAIR_BLOCK = 1 << 22
 # Text-time rows per chunk when texts are compared within time cells: bounds memory.
-_CHUNK = 2_000_000
+_CHUNK = 1_000_000
 # Hash buckets whose shingle counts bound two texts' intersection (``_bucket_counts``).
 _BUCKET_BITS = 6
 _BUCKETS = 1 << _BUCKET_BITS
@@ -282,11 +282,15 @@ class _BandKeys:
         return key
 
 
-def _bucket_pairs(key: np.ndarray) -> np.ndarray:
+def _bucket_pairs(key: np.ndarray, near: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Pairs of positions whose keys are equal, one band's share, as distinct pair codes.
 
     A pair ``(i, j)``, ``i < j``, is the single number ``i * n + j`` (``n`` = number of
-    keys): half the memory of two columns, and repeats go with one integer sort.
+    keys): half the memory of two columns, and repeats go with one integer sort. With
+    ``near`` = (time cell, text) per position, positions must come in cell order, and
+    only pairs of different texts in the same or neighbouring cells are kept: within a
+    bucket the positions then follow the cells, so the next ``_NEIGHBOURS`` of a text are
+    the texts posted nearest after it.
     """
     n = np.int64(key.size)
     order = _key_order(key)
@@ -298,23 +302,33 @@ def _bucket_pairs(key: np.ndarray) -> np.ndarray:
     in_bucket = np.r_[same, False] | np.r_[False, same]
     members = order[in_bucket]
     mk = k[in_bucket]
-    found = []
+    if near is not None:
+        cell, text = near[0][members], near[1][members]
+    found = [np.empty(0, dtype=np.int64)]
     for d in range(1, _NEIGHBOURS + 1):
         if d >= members.size:
             break
         hit = np.flatnonzero(mk[d:] == mk[:-d])
         if not hit.size:
             break
+        if near is not None:
+            close = (cell[hit + d] - cell[hit] <= 1) & (text[hit + d] != text[hit])
+            hit = hit[close]
         first, second = members[hit], members[hit + d]
         found.append(np.minimum(first, second) * n + np.maximum(first, second))
     return _distinct(np.concatenate(found))
 
 
-def _band_pairs(band_key: Callable[[int], np.ndarray], n_bands: int) -> np.ndarray:
+def _band_pairs(
+    band_key: Callable[[int], np.ndarray],
+    n_bands: int,
+    near: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Candidate pairs of positions that share any band's key, as distinct codes.
 
     ``band_key(band)`` makes a band's keys; the codes are ``first * n + second`` (``n``
-    keys a band) with ``first < second`` (``_decoded`` turns them back). Bands are
+    keys a band) with ``first < second`` (``_decoded`` turns them back); ``near`` goes to
+    ``_bucket_pairs``. Bands are
     independent and numpy lets go of the interpreter lock in its sorts, gathers and
     reductions, so two threads work on two bands at once. Each band's codes are made
     distinct at once and merged with the others' whenever they outgrow what is already
@@ -325,7 +339,7 @@ def _band_pairs(band_key: Callable[[int], np.ndarray], n_bands: int) -> np.ndarr
     pending: list[np.ndarray] = []
     waiting = 0
     with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-        for part in pool.map(lambda band: _bucket_pairs(band_key(band)), range(n_bands)):
+        for part in pool.map(lambda band: _bucket_pairs(band_key(band), near), range(n_bands)):
             pending.append(part)
             waiting += part.size
             if waiting > max(merged.size, 1 << 20):
@@ -484,12 +498,11 @@ def _verified(
 def _time_cells(
     index: np.ndarray, at_us: np.ndarray, window_us: int, texts_with: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (position in ``texts_with``, time cell) for the texts' posting times.
+    """Rows (position in ``texts_with``, time cell) for the texts' posting times, each once.
 
-    Time is cut into cells one window wide; a post in cell ``c`` puts its text in cells
-    ``c`` and ``c + 1``, so two posts share a cell exactly when their cells are equal or
-    neighbours: always when they are within one window of each other, never when they
-    are more than two windows apart.
+    Time is cut into cells one window wide. Two posts are compared when their cells are
+    equal or neighbours: always when they are within one window of each other, never
+    when they are more than two windows apart.
     """
     ok = (index >= 0) & ~np.isnan(at_us) if at_us.dtype.kind == "f" else index >= 0
     index, at = index[ok], at_us[ok].astype(np.int64)
@@ -499,26 +512,9 @@ def _time_cells(
     pos, at = pos[has], at[has]
     cell = np.floor_divide(at, max(window_us, 1))
     cell -= cell.min(initial=0) if cell.size else 0
-    span = np.int64(int(cell.max(initial=0)) + 2)
-    code = _distinct(np.concatenate([pos * span + cell, pos * span + cell + 1]))
+    span = np.int64(int(cell.max(initial=0)) + 1)
+    code = _distinct(pos * span + cell)
     return code // span, code % span
-
-
-def _cell_key(key: np.ndarray, pos: np.ndarray, salt: np.ndarray) -> np.ndarray:
-    """A band's text keys spread over the texts' time cells (one key per row).
-
-    ``salt`` is ``cell * _MIX`` per row (``_cell_salt``).
-    """
-    row: np.ndarray = key[pos] ^ salt
-    row *= _MIX
-    row ^= row >> np.uint64(31)
-    return row
-
-
-def _cell_salt(cell: np.ndarray) -> np.ndarray:
-    """Each row's time cell mixed once, for ``_cell_key`` to use in every band."""
-    salt: np.ndarray = cell.astype(np.uint64) * _MIX
-    return salt
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,8 +531,9 @@ def _links(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Checked near-duplicate links among ``texts`` and the texts that have shingles.
 
-    Both as positions in ``texts``. With ``rows`` (text position, time cell), texts are
-    proposed only when their band keys agree within one cell; without, anywhere.
+    Both as positions in ``texts``. With ``rows`` (text position, time cell; in cell
+    order), texts are proposed only when their band keys agree and they were posted in
+    the same or neighbouring cells; without, anywhere.
     """
     tid, sid, uniq = _shingle_ids(texts, settings.shingle_size, settings.min_tokens)
     bands = lsh_bands(settings.threshold, settings.num_perm)
@@ -553,16 +550,14 @@ def _links(
         has = at < texts_with.size
         has[has] = texts_with[at[has]] == rows[0][has]
         pos, cell = at[has], rows[1][has]
-        salt = _cell_salt(cell)
-        row_code = _band_pairs(lambda band: _cell_key(keys(band), pos, salt), keys.n_bands)
+        # A text's rows share its band keys; rows stay in cell order, as ``near`` needs.
+        row_code = _band_pairs(lambda band: keys(band)[pos], keys.n_bands, (cell, pos))
         # From pairs of rows (a text in a time cell) to pairs of texts, a block at a time.
         m, rows_n = np.int64(texts_with.size), np.int64(pos.size)
         parts = []
         for lo in range(0, row_code.size, _PAIR_BLOCK):
             block = row_code[lo : lo + _PAIR_BLOCK]
             first, second = pos[block // rows_n], pos[block % rows_n]
-            apart = first != second
-            first, second = first[apart], second[apart]
             parts.append(np.minimum(first, second) * m + np.maximum(first, second))
         del row_code
         code = _merged(np.empty(0, dtype=np.int64), parts)
@@ -658,15 +653,21 @@ def near_duplicate_codes(
         times = pc.fill_null(pc.cast(at_us, pa.int64()), 0).to_numpy(zero_copy_only=False)
         every = np.arange(n, dtype=np.int64)
         text, cell = _time_cells(idx, times, round(window * 1_000_000), every)
-        # Cells in order, cut into chunks of about _CHUNK rows at cell boundaries: a pair
-        # shares a cell, so it lies within one chunk, and memory follows the chunk.
+        # Cells in order, cut into chunks of about _CHUNK rows at cell boundaries; each
+        # chunk also takes the next cell when it neighbours its last, so a pair across a
+        # cut is in the chunk before it, and memory follows the chunk.
         order = np.lexsort((text, cell))
         text, cell = text[order], cell[order]
         new_cell = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
         first = np.searchsorted(new_cell, np.arange(0, cell.size, _CHUNK))
         cuts = _distinct(new_cell[first[first < new_cell.size]])
         ends = np.r_[cuts[1:], cell.size][: cuts.size]  # no text at all: no cut, no chunk
-        for lo, hi in zip(cuts, ends, strict=True):
+        after = np.r_[new_cell, cell.size][np.searchsorted(new_cell, ends, side="right")]
+        inside = ends < cell.size
+        touching = np.zeros(ends.size, dtype=bool)
+        touching[inside] = cell[ends[inside]] == cell[ends[inside] - 1] + 1
+        reach = np.where(touching, after, ends)
+        for lo, hi in zip(cuts, reach, strict=True):
             members = _distinct(text[lo:hi])
             local = np.searchsorted(members, text[lo:hi])
             links, with_shingles = _links(
