@@ -296,6 +296,12 @@ def _bucket_pairs(key: np.ndarray, near: tuple[np.ndarray, np.ndarray] | None = 
     order = _key_order(key)
     k = key[order]
     same = k[1:] == k[:-1]
+    if near is not None:
+        # Within a bucket the cells ascend, so a text with a close partner has one right
+        # beside it: the rest of a bucket (texts of other hours) never enters the loop.
+        cells = near[0][order]
+        same &= cells[1:] - cells[:-1] <= 1
+        del cells
     if not same.any():
         return np.empty(0, dtype=np.int64)
     # Only texts in buckets of two or more can pair.
@@ -309,11 +315,13 @@ def _bucket_pairs(key: np.ndarray, near: tuple[np.ndarray, np.ndarray] | None = 
         if d >= members.size:
             break
         hit = np.flatnonzero(mk[d:] == mk[:-d])
+        if near is not None:
+            # Close at distance d implies close at every shorter one (cells ascend).
+            hit = hit[cell[hit + d] - cell[hit] <= 1]
         if not hit.size:
             break
         if near is not None:
-            close = (cell[hit + d] - cell[hit] <= 1) & (text[hit + d] != text[hit])
-            hit = hit[close]
+            hit = hit[text[hit + d] != text[hit]]
         first, second = members[hit], members[hit + d]
         found.append(np.minimum(first, second) * n + np.maximum(first, second))
     return _distinct(np.concatenate(found))
