@@ -7,6 +7,7 @@ work carry a few bytes per row and lets the strings go.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -20,13 +21,29 @@ def numbered(
 
     Distinct values come in the order first met, or sorted with ``in_order`` (then the
     numbers sort as the values do). Both are Arrow's own copies, so ``values`` can be let
-    go once they are made. Not ``dictionary_encode``: on a chunked column it first copies
-    every value into one array (at 10M posts co-similar-text peaked 0.36 GB higher).
+    go once they are made. One pass of Arrow's dictionary encoding over the chunks, which
+    share one dictionary: on the 6 million texts of co-similar-text at 10M generated
+    posts, finding the distinct values and then looking each value up took 7.3 s and
+    peaked 0.5 GB higher than this (3.0 s).
     """
-    distinct = pc.unique(values).drop_null()
-    if isinstance(distinct, pa.ChunkedArray):
-        distinct = distinct.combine_chunks()
-    if in_order:
-        distinct = distinct.take(pc.sort_indices(distinct))
-    # Without null in the value set, a null value finds no number and stays null.
-    return distinct, pc.index_in(values, value_set=distinct)
+    chunked = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+    encoded = chunked.dictionary_encode()
+    if encoded.num_chunks == 0:
+        distinct = pa.array([], type=chunked.type)
+        index: list[pa.Array] = []
+    else:
+        # Every chunk carries the final dictionary; the last one surely does.
+        distinct = encoded.chunk(encoded.num_chunks - 1).dictionary
+        index = [chunk.indices for chunk in encoded.chunks]
+    del encoded
+    if in_order and len(distinct):
+        order = pc.sort_indices(distinct)
+        distinct = distinct.take(order)
+        rank = np.empty(len(distinct), dtype=np.int32)
+        rank[order.to_numpy()] = np.arange(len(distinct), dtype=np.int32)
+        ranks = pa.array(rank)
+        index = [ranks.take(part) for part in index]  # a null number stays null
+    numbers = pa.chunked_array(index, type=pa.int32())
+    if isinstance(values, pa.ChunkedArray):
+        return distinct, numbers
+    return distinct, numbers.combine_chunks()
