@@ -210,6 +210,7 @@ def _shared_items(
     keyed = pairs.append_column("_eid", pa.array(np.arange(edges.num_rows, dtype=np.int32)))
     conn.register("_edges", keyed)
     conn.execute(_FIRST_ACTIONS)
+    conn.unregister("_acts")  # _fa holds what is needed; the numbered copy can go
     pair = "e.source, e.target" if posts else "e._eid AS eid"
     sql = _SHARED.format(window=window_us, posts=_POSTS if posts else "", pair=pair)
     # The joins run in the order written: each edge's less active account's items, then a
