@@ -156,6 +156,16 @@ def test_release_memory_keeps_the_limit_and_the_data(tmp_path: Path) -> None:
         assert db.count("posts") == 20_001
 
 
+def test_the_store_takes_the_memory_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # DuckDB's own default is 80% of the machine; the store is capped as the detectors'
+    # connections are, and keeps its cap after handing memory back.
+    monkeypatch.setenv("LIMELIGHT_DUCKDB_MEMORY", "300MB")
+    with Database(tmp_path / "s.duckdb") as db:
+        assert db.query("SELECT current_setting('memory_limit')") == [("286.1 MiB",)]
+        db.release_memory()
+        assert db.query("SELECT current_setting('memory_limit')") == [("286.1 MiB",)]
+
+
 def test_replace_tables_is_all_or_nothing(tmp_path: Path) -> None:
     """Tables replaced together stay together: if one cannot be written, the others keep
     their previous rows too."""

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from limelight.errors import InputError, StoreError
 from limelight.records import Account, Deletion, Post, Reject
 from limelight.store._keyhashes import KeyHashes
+from limelight.store._limits import memory_limit, temp_directory
 from limelight.store._schema import ARROW_SCHEMAS, DDL, SCHEMA_VERSION, TABLE_KEYS
 
 __all__ = ["CANONICAL_TABLES", "BatchResult", "Database", "is_interrupt", "records_to_table"]
@@ -74,7 +75,13 @@ class Database:
                 f"--db {self.path}`"
             )
         try:
-            self._conn = duckdb.connect(str(self.path), read_only=read_only)
+            # Capped like every connection limelight opens (``_limits``): a read of
+            # millions of posts spills instead of taking most of the machine.
+            self._conn = duckdb.connect(
+                str(self.path),
+                read_only=read_only,
+                config={"memory_limit": memory_limit(), "temp_directory": temp_directory()},
+            )
         except duckdb.IOException as exc:
             msg = str(exc)
             if "lock" in msg.lower():
@@ -122,8 +129,8 @@ class Database:
         After a query over millions of posts DuckDB keeps its cache and freed buffers
         (reading co-text's actions from a 10M-post store left 1.3 GB resident, of which
         DuckDB itself still used 0.26 GB). Lowering the memory limit for a moment makes it
-        evict its cache and return what it freed; then the store's limit (DuckDB's
-        default, which limelight never changes) is restored. Batch stages call this
+        evict its cache and return what it freed; then the store's limit
+        (``LIMELIGHT_DUCKDB_MEMORY``) is restored. Batch stages call this
         between large reads (``find_campaigns``); a query running on another thread at
         that moment would see the low limit, so a server should not.
         """
@@ -134,7 +141,7 @@ class Database:
             except duckdb.Error:
                 pass  # more than that is pinned right now: nothing to hand back, no harm
             finally:
-                cur.execute("RESET memory_limit")
+                cur.execute(f"SET memory_limit = '{memory_limit()}'")
                 cur.close()
 
     @contextmanager

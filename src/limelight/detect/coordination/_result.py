@@ -9,7 +9,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from limelight.detect.coordination._behaviours import actions, get_behaviour, resolve_options
+from limelight.detect.coordination._behaviours import (
+    get_behaviour,
+    resolve_options,
+    shared_actions_of,
+)
 from limelight.detect.coordination._edges import EdgeJoin, co_action_edges
 from limelight.detect.coordination._stored import EdgeParams, now, replace_tables
 from limelight.store import Database
@@ -89,9 +93,11 @@ def edges(
     resolved = resolve_options(spec, options)
     w = spec.window if window is None else window
     k = spec.min_weight if min_weight is None else min_weight
-    acts = actions(db, spec.name, window=w, **options)
+    # Only actions on items two or more accounts acted on can make an edge; cutting the
+    # rest in DuckDB keeps the millions of texts posted once out of Python.
+    acts, n_actions = shared_actions_of(db, spec.name, window=w, **options)
     table = join(acts, w, k)
-    return EdgeResult(table, spec.name, float(w), int(k), resolved, acts.num_rows)
+    return EdgeResult(table, spec.name, float(w), int(k), resolved, n_actions)
 
 
 def edge_table_name(behaviour: str) -> str:
