@@ -95,7 +95,7 @@ def edges(
     k = spec.min_weight if min_weight is None else min_weight
     # Only actions on items two or more accounts acted on can make an edge; cutting the
     # rest in DuckDB keeps the millions of texts posted once out of Python.
-    acts, n_actions = shared_actions_of(db, spec.name, window=w, **options)
+    acts, n_actions = shared_actions_of(db, spec.name, window=w, ordered=False, **options)
     table = join(acts, w, k)
     return EdgeResult(table, spec.name, float(w), int(k), resolved, n_actions)
 
