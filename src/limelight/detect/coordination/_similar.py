@@ -336,9 +336,8 @@ def _band_pairs(
 
     ``band_key(band)`` makes a band's keys; the codes are ``first * n + second`` (``n``
     keys a band) with ``first < second`` (``_decoded`` turns them back); ``near`` goes to
-    ``_bucket_pairs``. Bands are
-    independent and numpy lets go of the interpreter lock in its sorts, gathers and
-    reductions, so two threads work on two bands at once. Each band's codes are made
+    ``_bucket_pairs``. Bands are independent and numpy lets go of the interpreter lock in
+    its sorts, gathers and reductions, so two threads work on two bands at once. Each band's codes are made
     distinct at once and merged with the others' whenever they outgrow what is already
     merged, so memory follows the distinct proposals, not the sum over bands (58 million
     proposals, 39 million distinct, on a flood of look-alike texts).
