@@ -162,6 +162,7 @@ def test_the_store_takes_the_memory_cap(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("LIMELIGHT_DUCKDB_MEMORY", "300MB")
     with Database(tmp_path / "s.duckdb") as db:
         assert db.query("SELECT current_setting('memory_limit')") == [("286.1 MiB",)]
+        monkeypatch.setenv("LIMELIGHT_DUCKDB_MEMORY", "900MB")  # later, for other stores
         db.release_memory()
         assert db.query("SELECT current_setting('memory_limit')") == [("286.1 MiB",)]
 

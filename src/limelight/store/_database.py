@@ -77,10 +77,11 @@ class Database:
         try:
             # Capped like every connection limelight opens (``_limits``): a read of
             # millions of posts spills instead of taking most of the machine.
+            self._memory_limit = memory_limit()
             self._conn = duckdb.connect(
                 str(self.path),
                 read_only=read_only,
-                config={"memory_limit": memory_limit(), "temp_directory": temp_directory()},
+                config={"memory_limit": self._memory_limit, "temp_directory": temp_directory()},
             )
         except duckdb.IOException as exc:
             msg = str(exc)
@@ -129,8 +130,8 @@ class Database:
         After a query over millions of posts DuckDB keeps its cache and freed buffers
         (reading co-text's actions from a 10M-post store left 1.3 GB resident, of which
         DuckDB itself still used 0.26 GB). Lowering the memory limit for a moment makes it
-        evict its cache and return what it freed; then the store's limit
-        (``LIMELIGHT_DUCKDB_MEMORY``) is restored. Batch stages call this
+        evict its cache and return what it freed; then the limit the store was opened
+        with (``LIMELIGHT_DUCKDB_MEMORY`` at that time) is restored. Batch stages call this
         between large reads (``find_campaigns``); a query running on another thread at
         that moment would see the low limit, so a server should not.
         """
@@ -141,7 +142,7 @@ class Database:
             except duckdb.Error:
                 pass  # more than that is pinned right now: nothing to hand back, no harm
             finally:
-                cur.execute(f"SET memory_limit = '{memory_limit()}'")
+                cur.execute(f"SET memory_limit = '{self._memory_limit}'")
                 cur.close()
 
     @contextmanager
