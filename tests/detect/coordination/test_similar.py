@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from limelight.detect.coordination import _similar
+from limelight.detect.coordination._numbers import distinct_ints
 from limelight.detect.coordination._similar import lsh_bands, near_duplicate_items, shingles
 from limelight.detect.coordination._stars import star_clusters
 from tests.detect.coordination._data import ira_csvs
@@ -203,7 +204,7 @@ def test_key_order_is_a_stable_argsort(values: list[int], repeat: int) -> None:
 @settings(max_examples=200, deadline=None)
 def test_distinct_is_numpy_unique(values: list[int]) -> None:
     array = np.array(values, dtype=np.int64)
-    assert _similar._distinct(array).tolist() == np.unique(array).tolist()
+    assert distinct_ints(array).tolist() == np.unique(array).tolist()
 
 
 @given(

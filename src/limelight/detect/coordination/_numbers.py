@@ -2,7 +2,8 @@
 
 Texts, links and prefixed items are long strings that the joins, the significance test
 and the MinHash only compare. Numbering them once, with Arrow's hash kernels, lets the
-work carry a few bytes per row and lets the strings go.
+work carry a few bytes per row and lets the strings go. The distinct values of the
+integer arrays made from them (pair codes, text-cell codes, links) come from a sort.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["numbered"]
+__all__ = ["distinct_ints", "numbered", "without_repeats"]
 
 
 def numbered(
@@ -47,3 +48,22 @@ def numbered(
     if isinstance(values, pa.ChunkedArray):
         return distinct, numbers
     return distinct, numbers.combine_chunks()
+
+
+def distinct_ints(values: np.ndarray) -> np.ndarray:
+    """The distinct values of an integer array, ascending (``np.unique`` without extras).
+
+    numpy 2.4's ``np.unique`` hashes a plain integer array, which took 3.4 s on 3 million
+    random codes here where a sort and a comparison of neighbours took 0.06 s.
+    """
+    return without_repeats(np.sort(values))
+
+
+def without_repeats(ordered: np.ndarray) -> np.ndarray:
+    """A sorted array without its repeats."""
+    if ordered.size < 2:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]

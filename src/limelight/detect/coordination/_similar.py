@@ -56,7 +56,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from limelight.detect.coordination._duck import connect
-from limelight.detect.coordination._numbers import numbered
+from limelight.detect.coordination._numbers import distinct_ints, numbered, without_repeats
 from limelight.detect.coordination._stars import star_clusters
 
 __all__ = [
@@ -193,9 +193,9 @@ def _distinct_rows(
         bounds = np.unique(np.r_[0, cuts, code.size])  # a long text may span several cuts
         with ThreadPoolExecutor(max_workers=_THREADS) as pool:
             list(pool.map(lambda i: code[bounds[i] : bounds[i + 1]].sort(), range(bounds.size - 1)))
-        code = _neighbours_distinct(code)
+        code = without_repeats(code)
     else:
-        code = _distinct(code)
+        code = distinct_ints(code)
     del tid, inverse
     return (code // width).astype(np.int32), (code % width).astype(np.int32), uniq
 
@@ -324,7 +324,7 @@ def _bucket_pairs(key: np.ndarray, near: tuple[np.ndarray, np.ndarray] | None = 
             hit = hit[text[hit + d] != text[hit]]
         first, second = members[hit], members[hit + d]
         found.append(np.minimum(first, second) * n + np.maximum(first, second))
-    return _distinct(np.concatenate(found))
+    return distinct_ints(np.concatenate(found))
 
 
 def _band_pairs(
@@ -337,10 +337,10 @@ def _band_pairs(
     ``band_key(band)`` makes a band's keys; the codes are ``first * n + second`` (``n``
     keys a band) with ``first < second`` (``_decoded`` turns them back); ``near`` goes to
     ``_bucket_pairs``. Bands are independent and numpy lets go of the interpreter lock in
-    its sorts, gathers and reductions, so two threads work on two bands at once. Each band's codes are made
-    distinct at once and merged with the others' whenever they outgrow what is already
-    merged, so memory follows the distinct proposals, not the sum over bands (58 million
-    proposals, 39 million distinct, on a flood of look-alike texts).
+    its sorts, gathers and reductions, so two threads work on two bands at once. Each
+    band's codes are made distinct at once and merged with the others' whenever they
+    outgrow what is already merged, so memory follows the distinct proposals, not the sum
+    over bands (58 million proposals, 39 million distinct, on a flood of look-alike texts).
     """
     merged = np.empty(0, dtype=np.int64)
     pending: list[np.ndarray] = []
@@ -361,31 +361,12 @@ def _merged(merged: np.ndarray, pending: list[np.ndarray]) -> np.ndarray:
     del merged
     pending.clear()
     values.sort()
-    return _neighbours_distinct(values)
+    return without_repeats(values)
 
 
 def _decoded(code: np.ndarray, n: int) -> np.ndarray:
     """Pair codes (``first * n + second``) as rows of two positions."""
     return np.stack([code // np.int64(n), code % np.int64(n)], axis=1)
-
-
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values of an integer array, ascending (``np.unique`` without extras).
-
-    numpy 2.4's ``np.unique`` hashes a plain integer array, which took 3.4 s on 3 million
-    random codes here where a sort and a comparison of neighbours took 0.06 s.
-    """
-    return _neighbours_distinct(np.sort(values))
-
-
-def _neighbours_distinct(out: np.ndarray) -> np.ndarray:
-    """A sorted array without its repeats."""
-    if out.size < 2:
-        return out
-    keep = np.empty(out.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(out[1:], out[:-1], out=keep[1:])
-    return out[keep]
 
 
 def _key_order(key: np.ndarray) -> np.ndarray:
@@ -520,7 +501,7 @@ def _time_cells(
     cell = np.floor_divide(at, max(window_us, 1))
     cell -= cell.min(initial=0) if cell.size else 0
     span = np.int64(int(cell.max(initial=0)) + 1)
-    code = _distinct(pos * span + cell)
+    code = distinct_ints(pos * span + cell)
     return code // span, code % span
 
 
@@ -667,7 +648,7 @@ def near_duplicate_codes(
         text, cell = text[order], cell[order]
         new_cell = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
         first = np.searchsorted(new_cell, np.arange(0, cell.size, _CHUNK))
-        cuts = _distinct(new_cell[first[first < new_cell.size]])
+        cuts = distinct_ints(new_cell[first[first < new_cell.size]])
         ends = np.r_[cuts[1:], cell.size][: cuts.size]  # no text at all: no cut, no chunk
         after = np.r_[new_cell, cell.size][np.searchsorted(new_cell, ends, side="right")]
         inside = ends < cell.size
@@ -675,7 +656,7 @@ def near_duplicate_codes(
         touching[inside] = cell[ends[inside]] == cell[ends[inside] - 1] + 1
         reach = np.where(touching, after, ends)
         for lo, hi in zip(cuts, reach, strict=True):
-            members = _distinct(text[lo:hi])
+            members = distinct_ints(text[lo:hi])
             local = np.searchsorted(members, text[lo:hi])
             links, with_shingles = _links(
                 distinct.take(pa.array(members)), settings, (local, cell[lo:hi])
@@ -707,7 +688,7 @@ def shared_clusters(codes: np.ndarray, accounts: pa.ChunkedArray | pa.Array) -> 
     account = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     counted = valid & (account >= 0)  # a null account is no account
     width = np.int64(max(len(encoded.dictionary), 1))
-    pairs = _distinct(codes[counted] * width + account[counted])
+    pairs = distinct_ints(codes[counted] * width + account[counted])
     per_cluster = np.bincount(pairs // width, minlength=int(codes.max()) + 1)
     shared: np.ndarray = valid & (per_cluster[np.maximum(codes, 0)] >= 2)
     return shared

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from limelight.detect.coordination._numbers import distinct_ints
+
 __all__ = ["star_clusters"]
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -31,8 +33,7 @@ def star_clusters(n: int, links: np.ndarray) -> np.ndarray:
     label = np.arange(n, dtype=np.int64)
     if not links.size or n < 2:
         return label
-    code = np.sort(np.sort(links, axis=1) @ np.array([n, 1], dtype=np.int64))
-    code = code[np.r_[True, code[1:] != code[:-1]]] if code.size else code
+    code = distinct_ints(np.sort(links, axis=1) @ np.array([n, 1], dtype=np.int64))
     a, b = code // n, code % n
     a, b = a[a != b], b[a != b]
     # A fixed permutation of the nodes (a multiply-xorshift hash, then its ranks).
