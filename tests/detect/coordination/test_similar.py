@@ -23,7 +23,12 @@ from hypothesis import strategies as st
 
 from limelight.detect.coordination import _similar
 from limelight.detect.coordination._numbers import distinct_ints
-from limelight.detect.coordination._similar import lsh_bands, near_duplicate_items, shingles
+from limelight.detect.coordination._similar import (
+    default_num_perm,
+    lsh_bands,
+    near_duplicate_items,
+    shingles,
+)
 from limelight.detect.coordination._stars import star_clusters
 from tests.detect.coordination._data import ira_csvs
 
@@ -74,11 +79,19 @@ def _components(n: int, pairs: list[tuple[int, int]]) -> list[int]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("threshold", [0.8, 0.5])
-def test_clusters_match_the_exact_answer_on_real_tweets(data_dir: Path, threshold: float) -> None:
-    texts = _ira_texts(data_dir, 6000)
+@pytest.mark.parametrize(("threshold", "floor"), [(0.8, 0.95), (0.5, 0.92)])
+def test_clusters_match_the_exact_answer_on_real_tweets(
+    data_dir: Path, threshold: float, floor: float
+) -> None:
+    # 30,000 distinct IRA texts, with 760 truly similar pairs at 0.8 and 2,000 at 0.5 (a
+    # sample of 6,000 held 30 pairs at 0.8, where one pair moved the share by 0.03). Over
+    # seeds 1 to 8 the share found was 0.966 to 0.982 at 0.8 and 0.941 to 0.956 at 0.5
+    # with 64 permutations (0.974 to 0.988 and 0.938 to 0.950 with 128): at 0.5 more true
+    # pairs fall into two neighbouring stars (a star holds only texts similar to its
+    # centre), not into missed proposals.
+    texts = _ira_texts(data_dir, 30_000)
     truth = _exact_pairs(texts, threshold)
-    assert len(truth) >= 20  # the sample holds copy-pasta; the check below has pairs to find
+    assert len(truth) >= 500  # the files hold copy-pasta; the check below has pairs to find
     items = near_duplicate_items(pa.array(texts), threshold=threshold).to_pylist()
     component = _components(len(texts), truth)
     # Never invented: texts that share an item are joined by a chain of true pairs.
@@ -95,7 +108,7 @@ def test_clusters_match_the_exact_answer_on_real_tweets(data_dir: Path, threshol
         assert i == centre or (min(i, centre), max(i, centre)) in true_pairs
     # Rarely missed: nearly every truly similar pair shares an item.
     found = sum(items[a] == items[b] for a, b in truth)
-    assert found / len(truth) >= 0.95
+    assert found / len(truth) >= floor
 
 
 def test_a_chain_of_similar_texts_does_not_become_one_cluster() -> None:
@@ -134,10 +147,12 @@ def test_shingles_of_two_words_separate_reordered_texts() -> None:
     assert pairs[0] != pairs[1]
 
 
-@pytest.mark.parametrize("threshold", [0.5, 0.8, 0.9])
-def test_bands_favour_finding_pairs_at_the_threshold(threshold: float) -> None:
-    bands, rows = lsh_bands(threshold, 128)
-    assert bands * rows <= 128
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.8, 0.9])
+@pytest.mark.parametrize("default", [False, True])
+def test_bands_favour_finding_pairs_at_the_threshold(threshold: float, default: bool) -> None:
+    perms = default_num_perm(threshold) if default else 128
+    bands, rows = lsh_bands(threshold, perms)
+    assert bands * rows <= perms
 
     def proposed(s: float) -> float:
         return 1.0 - (1.0 - s**rows) ** bands
