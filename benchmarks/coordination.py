@@ -25,7 +25,10 @@ posts in CNT's CSV, ``limelight ingest`` + ``limelight coordination`` for co-rep
 co-text, co-url and co-reply + ``limelight campaigns``, against CNT's ``preprocess`` +
 ``compute co_retweet|co_tweet|co_link|co_reply`` on the same file, each step a separate
 command whose wall time and peak memory are measured; then co-similar-text (MinHash) on the
-same store at every size and the embedding method on a sample (``--embed-sample``). The
+same store at every size against CNT's ``compute co_similar_tweet`` (same threshold, window
+and minimum text size; up to ``--cnt-similar-max`` posts, as its pairwise comparison grows
+with the square of the posts per window), printed as a second ratio with co-similar on
+both sides, and the embedding method on a sample (``--embed-sample``). The
 load average is printed with the figures: on a shared machine it says how much to trust
 them.
 """
@@ -448,7 +451,9 @@ def _load() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def end_to_end(sizes: list[int], cnt_max: int, embed_sample: int) -> None:
+def end_to_end(
+    sizes: list[int], cnt_max: int, embed_sample: int, cnt_similar_max: int = 1_000_000
+) -> None:
     """Time both tools step by step on generated posts and print the table."""
     print("end to end, window 60 s, min weight 2; CNT with --n_cpus 2; seconds and peak MB")
     print(f"{os.cpu_count()} CPUs; load average (1, 5, 15 min) at the start: {_load()}")
@@ -493,6 +498,7 @@ def end_to_end(sizes: list[int], cnt_max: int, embed_sample: int) -> None:
         ours = sum(s[1] for s in steps)
         peak = max(s[2] for s in steps)
         w, m = _timed(_limelight("campaigns", str(store), ""))
+        campaigns_s = w
         print(f"{'campaigns (no CNT equivalent)':<34} {w:11.1f} {m:8.0f}")
         print(
             f"{'limelight end to end':<34} {ours + w:11.1f} {max(peak, m):8.0f}  (ingest + 4 behaviours + campaigns)"
@@ -508,8 +514,40 @@ def end_to_end(sizes: list[int], cnt_max: int, embed_sample: int) -> None:
             )
         else:
             print(f"CNT not run at {n:,} posts (--cnt-max {cnt_max:,})")
+        # co-similar-text against CNT's co_similar_tweet: the same behaviour (word-set
+        # Jaccard >= 0.8 within the window, texts of five words or more), not the same
+        # edges (CNT counts similar post pairs; limelight clusters the texts, then joins
+        # on the cluster). CNT compares every pair of posts within the window in Python,
+        # so its time grows with the square of the posts per window: --cnt-similar-max.
         w, m = _timed(_limelight("coordination", str(store), "co-similar-text"))
-        print(f"{'co-similar-text (MinHash)':<34} {w:11.1f} {m:8.0f}")
+        cw = cm = None
+        if run_cnt and n <= cnt_similar_max:
+            cw, cm = _timed(
+                _cnt_cmd(
+                    str(cnt_db),
+                    "compute",
+                    "co_similar_tweet",
+                    "--time_window",
+                    str(WINDOW),
+                    "--min_edge_weight",
+                    str(MIN_WEIGHT),
+                    "--n_cpus",
+                    "2",
+                    "--similarity_threshold",
+                    "0.8",
+                    "--min_document_size_similarity",
+                    "5",
+                )
+            )
+        _print_step("co-similar-text / co_similar_tweet", w, m, cw, cm)
+        if cw is not None:
+            theirs_total = sum(s[3] or 0.0 for s in steps)
+            five, five_cnt = ours + w, theirs_total + cw
+            print(
+                f"with co-similar on both sides: limelight {five:.1f} s, CNT {five_cnt:.1f} s: "
+                f"{five_cnt / five:.1f}x without campaigns, "
+                f"{five_cnt / (five + campaigns_s):.1f}x with campaigns"
+            )
         print(f"load average (1, 5, 15 min) after this size: {_load()}", flush=True)
         for leftover in (
             cnt_db,
@@ -626,6 +664,12 @@ def main() -> None:
         help="end to end: run CNT only up to this many posts",
     )
     parser.add_argument(
+        "--cnt-similar-max",
+        type=int,
+        default=1_000_000,
+        help="end to end: run CNT's co_similar_tweet only up to this many posts (0: never)",
+    )
+    parser.add_argument(
         "--embed-sample",
         type=int,
         default=50_000,
@@ -651,7 +695,12 @@ def main() -> None:
         return
     if args.end_to_end:
         WORK.mkdir(exist_ok=True)
-        end_to_end([int(s) for s in args.end_to_end.split(",")], args.cnt_max, args.embed_sample)
+        end_to_end(
+            [int(s) for s in args.end_to_end.split(",")],
+            args.cnt_max,
+            args.embed_sample,
+            args.cnt_similar_max,
+        )
         return
     if args.worker:
         tool, behaviour, n = args.worker

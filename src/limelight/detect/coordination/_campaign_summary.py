@@ -117,7 +117,6 @@ def _summarise(
     """The three output tables, computed set-based over member pairs and their co-actions."""
     conn = connect()
     try:
-        conn.execute("SET TimeZone = 'UTC'")
         for name, table in (("_labels", labels), ("_pairs", pairs), ("_co", co)):
             conn.register(name, table)
         conn.execute(_SUMMARY_SQL.format(per_campaign=int(per_campaign)))

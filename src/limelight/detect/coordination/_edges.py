@@ -89,7 +89,6 @@ def run_pure_sql(
     """
     conn = connect()
     try:
-        conn.execute("SET TimeZone = 'UTC'")
         for name, table in tables.items():
             conn.register(name, table)
         return conn.sql(sql, params=params or []).to_arrow_table()
@@ -259,7 +258,6 @@ def _run_join(
     numbers ``s`` and ``d`` named) and the item names by number."""
     conn = connect()
     try:
-        conn.execute("SET TimeZone = 'UTC'")
         # Row order inside the engine is never relied on (the result is sorted at the end);
         # dropping it lets DuckDB stream and aggregate with less memory.
         conn.execute("SET preserve_insertion_order = false")

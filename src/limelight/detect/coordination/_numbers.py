@@ -12,7 +12,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["distinct_ints", "numbered", "without_repeats"]
+__all__ = ["MIX", "distinct_ints", "numbered", "without_repeats"]
+
+#: The odd 64-bit multiplier (2^64 over the golden ratio) that spreads integer keys over
+#: 64 bits (Fibonacci hashing): MinHash band keys and the stars' node ranks.
+MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def numbered(

@@ -64,7 +64,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from limelight.detect.coordination._duck import connect
-from limelight.detect.coordination._numbers import distinct_ints, numbered, without_repeats
+from limelight.detect.coordination._numbers import MIX, distinct_ints, numbered, without_repeats
 from limelight.detect.coordination._stars import star_clusters
 
 __all__ = [
@@ -98,8 +98,6 @@ _ARROW_SPLIT_BYTES = 2**31 - 1
 _PIECE = 1 << 17
 # Threads making and sorting band keys (numpy releases the GIL in that work).
 _THREADS = 2
-# The odd 64-bit multiplier (2^64 over the golden ratio) that mixes band and cell keys.
-_MIX = np.uint64(0x9E3779B97F4A7C15)
 # Weights of a missed and of a wrongly proposed similarity when choosing the bands.
 _MISS, _PROPOSE = 0.9, 0.1
 
@@ -291,7 +289,7 @@ class _BandKeys:
             # 32-bit values: the gather over every shingle row is half the memory.
             values = ((self.uniq * self.a[col] + self.b[col]) >> shift).astype(np.uint32)
             key ^= np.minimum.reduceat(values[self.index], self.starts).astype(np.uint64)
-            key *= _MIX
+            key *= MIX
             key ^= key >> np.uint64(29)
         return key
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from limelight.detect.coordination._numbers import distinct_ints
+from limelight.detect.coordination._numbers import MIX, distinct_ints
 
 __all__ = ["star_clusters"]
-
-_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def star_clusters(n: int, links: np.ndarray) -> np.ndarray:
@@ -37,7 +35,7 @@ def star_clusters(n: int, links: np.ndarray) -> np.ndarray:
     a, b = code // n, code % n
     a, b = a[a != b], b[a != b]
     # A fixed permutation of the nodes (a multiply-xorshift hash, then its ranks).
-    mixed = np.arange(n, dtype=np.uint64) * _MIX
+    mixed = np.arange(n, dtype=np.uint64) * MIX
     mixed ^= mixed >> np.uint64(29)
     node_of = np.argsort(mixed, kind="stable")  # the node at each rank
     rank = np.empty(n, dtype=np.int64)
