@@ -231,25 +231,31 @@ def _words(distinct: pa.Array, min_tokens: int) -> tuple[np.ndarray, np.ndarray,
             )
         )
     lists = pa.chunked_array(parts, type=pa.list_(distinct.type))
-    flat = pc.list_flatten(lists).combine_chunks()
-    lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    # The two halves' words as they lie (not copied into one array), as counts in numpy.
+    flat = pc.list_flatten(lists)
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
     del lists, parts
     # The split leaves an empty string where a text starts or ends with a non-word
     # character (and for a text with no word at all): those are not words.
-    word = np.asarray(pc.not_equal(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False))
-    owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    enough = np.bincount(owner[word], minlength=n) >= max(int(min_tokens), 1)
-    keep = word & enough[owner]
-    encoded = pc.dictionary_encode(flat.filter(pa.array(keep)))
-    del flat
+    word = pc.binary_length(flat).to_numpy() != 0
+    seen = np.zeros(word.size + 1, dtype=np.int64)
+    np.cumsum(word, out=seen[1:])
+    ends = np.cumsum(lengths)
+    per_text = seen[ends] - seen[ends - lengths]
+    enough = per_text >= max(int(min_tokens), 1)
+    keep = word & np.repeat(enough, lengths)
+    owner = np.repeat(np.arange(n, dtype=np.int64), np.where(enough, per_text, 0))
+    del word, seen
+    names, numbers = numbered(flat.filter(pa.array(keep)))
+    del flat, keep
     conn = connect()
     try:
-        conn.register("_words", pa.table({"w": encoded.dictionary}))
+        conn.register("_words", pa.table({"w": names}))
         hashes = conn.sql("SELECT hash(w) AS h FROM _words").to_arrow_table().column("h")
     finally:
         conn.close()
     uniq = hashes.to_numpy().astype(np.uint64)
-    return owner[keep], encoded.indices.to_numpy().astype(np.int64), uniq
+    return owner, numbers.to_numpy().astype(np.int64), uniq
 
 
 class _BandKeys:
