@@ -73,7 +73,13 @@ def _co_reply(opts: dict[str, Any]) -> str:
 def _co_text(opts: dict[str, Any]) -> str:
     norm = normalized_text_sql("text", strip_urls=bool(opts["strip_urls"]))
     inner = _select(norm, f"{_OWN_CONTENT} AND text IS NOT NULL")
-    return f"SELECT * FROM ({inner}) WHERE length(item) >= {max(int(opts['min_length']), 1)}"
+    # Materialized, so that DuckDB does not push the length filter down into the
+    # normalization: it would write the whole expression into the filter and normalize
+    # every text twice (5.3 s against 2.7 s for 6 million texts).
+    return (
+        f"SELECT * FROM (WITH _normalized AS MATERIALIZED ({inner}) SELECT * FROM _normalized "
+        f"WHERE length(item) >= {max(int(opts['min_length']), 1)})"
+    )
 
 
 def similar_text_candidates(opts: dict[str, Any]) -> str:
