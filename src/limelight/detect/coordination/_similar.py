@@ -236,18 +236,30 @@ def _words(distinct: pa.Array, min_tokens: int) -> tuple[np.ndarray, np.ndarray,
     lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
     del lists, parts
     # The split leaves an empty string where a text starts or ends with a non-word
-    # character (and for a text with no word at all): those are not words.
-    word = pc.binary_length(flat).to_numpy() != 0
-    seen = np.zeros(word.size + 1, dtype=np.int64)
-    np.cumsum(word, out=seen[1:])
+    # character (and one or two for a text with no word at all): those are not words.
+    # A separator is a whole run of non-word characters, so no other piece is empty and
+    # only each text's first and last pieces need looking at, not every word.
     ends = np.cumsum(lengths)
-    per_text = seen[ends] - seen[ends - lengths]
+    starts = ends - lengths
+    listed = lengths > 0
+    empty_first = np.zeros(n, dtype=bool)
+    empty_last = np.zeros(n, dtype=bool)
+    empty_first[listed] = _empty_at(flat, starts[listed])
+    empty_last[listed] = _empty_at(flat, ends[listed] - 1) & (lengths[listed] > 1)
+    per_text = lengths - empty_first - empty_last
     enough = per_text >= max(int(min_tokens), 1)
-    keep = word & np.repeat(enough, lengths)
-    owner = np.repeat(np.arange(n, dtype=np.int64), np.where(enough, per_text, 0))
-    del word, seen
-    names, numbers = numbered(flat.filter(pa.array(keep)))
-    del flat, keep
+    # Most texts keep every piece: the mask starts full and loses the few that go.
+    keep = np.ones(int(ends[-1]) if n else 0, dtype=bool)
+    short = listed & ~enough
+    keep[_ranges(starts[short], lengths[short])] = False
+    keep[starts[enough & empty_first]] = False
+    keep[(ends - 1)[enough & empty_last]] = False
+    owner = np.repeat(np.arange(n, dtype=np.int32), np.where(enough, per_text, 0))
+    if not keep.all():
+        flat = flat.filter(pa.array(keep))
+    del keep
+    names, numbers = numbered(flat)
+    del flat
     conn = connect()
     try:
         conn.register("_words", pa.table({"w": names}))
@@ -255,7 +267,26 @@ def _words(distinct: pa.Array, min_tokens: int) -> tuple[np.ndarray, np.ndarray,
     finally:
         conn.close()
     uniq = hashes.to_numpy().astype(np.uint64)
-    return owner, numbers.to_numpy().astype(np.int64), uniq
+    return owner, numbers.to_numpy(), uniq
+
+
+def _empty_at(pieces: pa.ChunkedArray, at: np.ndarray) -> np.ndarray:
+    """Whether each piece at the ascending positions ``at`` is the empty string.
+
+    Read from the string arrays' offsets (a piece is empty where two offsets are equal):
+    Arrow's ``take`` on the chunks took 0.7 s for the 5.6 million texts of 10M posts.
+    """
+    empty = np.zeros(at.size, dtype=bool)
+    base = 0
+    for chunk in pieces.chunks:
+        lo, hi = np.searchsorted(at, [base, base + len(chunk)])
+        if hi > lo:
+            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+            offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset :]
+            local = at[lo:hi] - base
+            empty[lo:hi] = offsets[local + 1] == offsets[local]
+        base += len(chunk)
+    return empty
 
 
 class _BandKeys:
