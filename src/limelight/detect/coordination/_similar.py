@@ -149,7 +149,9 @@ def _shingle_ids(
     default) are split by Arrow (``_words``) unless the texts pass 2 GiB; longer shingles,
     and those texts, are split and hashed by DuckDB. The repeats within a text are dropped
     here with one integer sort, which is cheaper than DuckDB's per-text ``list_distinct``
-    and its sort of the rows.
+    and its sort of the rows. The word count is tested inside the projection: as a
+    ``WHERE`` on the words, DuckDB would push the split into the filter and split every
+    text twice.
     """
     k = int(shingle_size)
     if k == 1 and distinct.nbytes < _ARROW_SPLIT_BYTES:
@@ -172,8 +174,9 @@ def _shingle_ids(
             WITH t AS (
                 SELECT tid, regexp_extract_all(text, '{_WORD_SQL}') AS w
                 FROM _texts)
-            SELECT tid, hash(unnest({grams})) AS h FROM t
-            WHERE len(w) >= {max(int(min_tokens), 1)} AND len(w) > 0
+            SELECT tid, hash(unnest(CASE WHEN len(w) >= {max(int(min_tokens), 1)}
+                                         THEN {grams} END)) AS h
+            FROM t
             """
         ).to_arrow_table()
     finally:
