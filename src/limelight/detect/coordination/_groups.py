@@ -124,24 +124,27 @@ def group_seeds(
         for half, pairs, sum_n, sum_n2 in conn.execute(
             "SELECT half, sum(n * (n - 1) / 2), sum(n), sum(n * n) FROM _items GROUP BY half"
         ).fetchall():
+            # fetchall, not fetchone: an unfinished result would block the next query.
             close = conn.execute(
                 "SELECT coalesce(sum(k), 0) FROM _near WHERE half = ?", [half]
-            ).fetchone()
-            q = (float(close[0] if close else 0) + 1.0) / (float(pairs) + 1.0)
+            ).fetchall()
+            q = (float(close[0][0] if close else 0) + 1.0) / (float(pairs) + 1.0)
             per_half[int(half)] = q * float(sum_n2) / float(sum_n) ** 2
-        degree_rows = conn.execute(
-            "SELECT account_id, half, count(*) FROM _small GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
+        degrees = conn.sql(
+            "SELECT account_id, half, count(*) AS d FROM _small GROUP BY ALL"
+        ).to_arrow_table()
     finally:
         conn.close()
     if near.num_rows == 0:
         return empty
-    accounts = sorted({a for a, _, _ in degree_rows})
-    index = {a: i for i, a in enumerate(accounts)}  # every account of _near has a degree
+    # Accounts in sorted order (Arrow compares UTF-8 bytes, which sorts as code points,
+    # as Python's sorted does); every account of _near has a degree.
+    names = pc.unique(degrees.column("account_id"))
+    names = names.take(pc.sort_indices(names))
+    accounts = names.to_pylist()
     degree = np.zeros((2, len(accounts)))
-    for account, half, d in degree_rows:
-        degree[int(half), index[account]] = d
-    names = pa.array(accounts, pa.string())
+    at = pc.index_in(degrees.column("account_id"), value_set=names).to_numpy()
+    degree[degrees.column("half").to_numpy().astype(np.int64), at] = degrees.column("d").to_numpy()
     src = pc.index_in(near.column("source"), value_set=names).to_numpy().astype(np.int64)
     dst = pc.index_in(near.column("target"), value_set=names).to_numpy().astype(np.int64)
     half_of = np.asarray(near.column("half").to_numpy(), dtype=np.int64)
