@@ -161,6 +161,22 @@ def _cnt(*args: str) -> None:
     subprocess.run([str(script), *args], check=True, capture_output=True, timeout=1800)
 
 
+def _compute_args(db: Path, network: str, *extra: str) -> list[str]:
+    """CNT's ``compute`` arguments with this benchmark's window, weight and two CPUs."""
+    return [
+        str(db),
+        "compute",
+        network,
+        "--time_window",
+        str(WINDOW),
+        "--min_edge_weight",
+        str(MIN_WEIGHT),
+        "--n_cpus",
+        "2",
+        *extra,
+    ]
+
+
 def worker_cnt(behaviour: str, n: int) -> dict[str, float]:
     """Time CNT's preprocess and compute on the same input (in its own process)."""
     csv_path = WORK / f"{behaviour}-{n}.csv"
@@ -170,17 +186,7 @@ def worker_cnt(behaviour: str, n: int) -> dict[str, float]:
     _cnt(str(db), "preprocess", "--format", "csv", str(csv_path))
     prep = time.perf_counter() - start
     start = time.perf_counter()
-    _cnt(
-        str(db),
-        "compute",
-        NETWORK[behaviour],
-        "--time_window",
-        str(WINDOW),
-        "--min_edge_weight",
-        str(MIN_WEIGHT),
-        "--n_cpus",
-        "2",
-    )
+    _cnt(*_compute_args(db, NETWORK[behaviour]))
     seconds = time.perf_counter() - start
     with sqlite3.connect(db) as conn:
         directed = {
@@ -480,19 +486,7 @@ def end_to_end(
             w, m = _timed(_limelight("coordination", str(store), behaviour))
             cw = cm = None
             if run_cnt:
-                cw, cm = _timed(
-                    _cnt_cmd(
-                        str(cnt_db),
-                        "compute",
-                        network,
-                        "--time_window",
-                        str(WINDOW),
-                        "--min_edge_weight",
-                        str(MIN_WEIGHT),
-                        "--n_cpus",
-                        "2",
-                    )
-                )
+                cw, cm = _timed(_cnt_cmd(*_compute_args(cnt_db, network)))
             steps.append((f"{behaviour} / {network}", w, m, cw, cm))
             _print_step(*steps[-1])
         ours = sum(s[1] for s in steps)
@@ -522,23 +516,8 @@ def end_to_end(
         w, m = _timed(_limelight("coordination", str(store), "co-similar-text"))
         cw = cm = None
         if run_cnt and n <= cnt_similar_max:
-            cw, cm = _timed(
-                _cnt_cmd(
-                    str(cnt_db),
-                    "compute",
-                    "co_similar_tweet",
-                    "--time_window",
-                    str(WINDOW),
-                    "--min_edge_weight",
-                    str(MIN_WEIGHT),
-                    "--n_cpus",
-                    "2",
-                    "--similarity_threshold",
-                    "0.8",
-                    "--min_document_size_similarity",
-                    "5",
-                )
-            )
+            similar = ("--similarity_threshold", "0.8", "--min_document_size_similarity", "5")
+            cw, cm = _timed(_cnt_cmd(*_compute_args(cnt_db, "co_similar_tweet", *similar)))
         _print_step("co-similar-text / co_similar_tweet", w, m, cw, cm)
         if cw is not None:
             theirs_total = sum(s[3] or 0.0 for s in steps)
