@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from limelight.errors import InputError, StoreError
 from limelight.records import Account, Deletion, Post, Reject
 from limelight.store._keyhashes import KeyHashes
-from limelight.store._limits import memory_limit, temp_directory
+from limelight.store._limits import connection_config, memory_limit
 from limelight.store._schema import ARROW_SCHEMAS, DDL, SCHEMA_VERSION, TABLE_KEYS
 
 __all__ = ["CANONICAL_TABLES", "BatchResult", "Database", "is_interrupt", "records_to_table"]
@@ -79,9 +79,7 @@ class Database:
             # millions of posts spills instead of taking most of the machine.
             self._memory_limit = memory_limit()
             self._conn = duckdb.connect(
-                str(self.path),
-                read_only=read_only,
-                config={"memory_limit": self._memory_limit, "temp_directory": temp_directory()},
+                str(self.path), read_only=read_only, config=connection_config(self._memory_limit)
             )
         except duckdb.IOException as exc:
             msg = str(exc)

@@ -17,7 +17,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["memory_limit", "temp_directory"]
+__all__ = ["connection_config", "memory_limit", "temp_directory"]
 
 _DEFAULT_LIMIT = "1.5GB"
 
@@ -25,6 +25,14 @@ _DEFAULT_LIMIT = "1.5GB"
 def memory_limit() -> str:
     """The memory cap of each DuckDB connection (``LIMELIGHT_DUCKDB_MEMORY``, e.g. 4GB)."""
     return os.environ.get("LIMELIGHT_DUCKDB_MEMORY", "").strip() or _DEFAULT_LIMIT
+
+
+def connection_config(limit: str | None = None) -> dict[str, str | bool | int | float | list[str]]:
+    """The ``config`` every DuckDB connection limelight opens is given: cap and spill folder.
+
+    ``limit`` is a cap already read (``memory_limit()``) by a caller that keeps it.
+    """
+    return {"memory_limit": limit or memory_limit(), "temp_directory": temp_directory()}
 
 
 def temp_directory() -> str:

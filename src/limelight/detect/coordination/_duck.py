@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import duckdb
 
-from limelight.store._limits import memory_limit, temp_directory
+from limelight.store._limits import connection_config, memory_limit
 
 __all__ = ["connect", "memory_limit"]
 
 
 def connect() -> duckdb.DuckDBPyConnection:
     """A new in-memory connection in UTC with the memory cap and a spill folder."""
-    conn = duckdb.connect(
-        config={"memory_limit": memory_limit(), "temp_directory": temp_directory()}
-    )
+    conn = duckdb.connect(config=connection_config())
     conn.execute("SET TimeZone = 'UTC'")
     return conn
