@@ -19,6 +19,7 @@ the reasons for them:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -35,7 +36,14 @@ from limelight.detect.coordination._similar import near_duplicate_codes, shared_
 from limelight.errors import InputError
 from limelight.store import Database
 
-__all__ = ["BEHAVIOURS", "Behaviour", "actions", "get_behaviour", "shared_actions_of"]
+__all__ = [
+    "BEHAVIOURS",
+    "Behaviour",
+    "actions",
+    "get_behaviour",
+    "shared_actions_of",
+    "start_shared_actions",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +275,7 @@ def shared_actions_of(
         rows, codes, names = _similar_codes(
             db_or_posts, opts, spec.window if window is None else window
         )
-        shared = shared_clusters(codes, rows.column("account_id"))
-        return _as_actions(_with_items(rows, codes, shared, names)), int((codes >= 0).sum())
+        return _shared_similar(rows, codes, names)
     if not isinstance(db_or_posts, Database):
         acts = actions(db_or_posts, spec.name, window=window, **options)
         return shared_actions(acts), acts.num_rows
@@ -292,6 +299,55 @@ def shared_actions_of(
     return _as_actions(rows), int(counted[0][0])
 
 
+def start_shared_actions(
+    db_or_posts: Database | pa.Table,
+    behaviour: str,
+    pool: Executor,
+    *,
+    window: float | None = None,
+    max_rows: int | None = None,
+    **options: Any,
+) -> Future[tuple[pa.Table, int]]:
+    """``shared_actions_of``, with co-similar-text's MinHash clustering left running on ``pool``.
+
+    The clustering is seconds to minutes of numpy that neither reads the store nor waits
+    on DuckDB, so ``find_campaigns`` reads and joins the other behaviours meanwhile. The
+    store is read and the texts numbered here, on the caller's thread: the store's
+    connection is only ever used by one thread, and the rows as read, texts and all, are
+    let go before the clustering starts (held by the pool's task, they took 0.5 GB more at
+    10M generated posts). With more than ``max_rows`` candidate posts the clustering runs
+    here too (what runs beside it adds its memory to the clustering's). Every other
+    behaviour, and the embedding method, runs here and comes back as a future already done.
+    """
+    spec = get_behaviour(behaviour)
+    opts = resolve_options(spec, options)
+    done: Future[tuple[pa.Table, int]] = Future()
+    if spec.name == "co-similar-text" and opts["method"] != "embedding":
+        slim, names, index = _numbered_texts(
+            _query(db_or_posts, _sql.similar_text_candidates(opts))
+        )
+        w = spec.window if window is None else window
+        if max_rows is None or slim.num_rows <= max_rows:
+            return pool.submit(_clustered_shared, slim, names, index, opts, w)
+        done.set_result(_clustered_shared(slim, names, index, opts, w))
+        return done
+    done.set_result(shared_actions_of(db_or_posts, spec.name, window=window, **options))
+    return done
+
+
+def _clustered_shared(
+    slim: pa.Table, names: pa.Array, index: pa.Array, opts: dict[str, Any], window: float
+) -> tuple[pa.Table, int]:
+    """MinHash clusters of numbered texts, then the rows in shared clusters (a pool's task)."""
+    return _shared_similar(slim, _minhash_codes(names, index, slim, opts, window), names)
+
+
+def _shared_similar(rows: pa.Table, codes: np.ndarray, names: pa.Array) -> tuple[pa.Table, int]:
+    """co-similar-text's actions on clusters two or more accounts posted in, and its count."""
+    shared = shared_clusters(codes, rows.column("account_id"))
+    return _as_actions(_with_items(rows, codes, shared, names)), int((codes >= 0).sum())
+
+
 def _similar_codes(
     source: Database | pa.Table, opts: dict[str, Any], window: float
 ) -> tuple[pa.Table, np.ndarray, pa.Array]:
@@ -312,14 +368,33 @@ def _similar_codes(
         names, index = numbered(items)
         codes = pc.fill_null(index, -1).to_numpy(zero_copy_only=False)
         return rows.drop_columns(["item"]), codes.astype(np.int64), names
-    # The texts are needed only until they are numbered: the other columns are copied out
-    # so that DuckDB's batches, texts and all, can go before the clustering starts (the
-    # batches share their memory, so dropping a column alone frees nothing).
+    slim, names, index = _numbered_texts(rows)
+    del rows
+    return slim, _minhash_codes(names, index, slim, opts, window), names
+
+
+def _numbered_texts(rows: pa.Table) -> tuple[pa.Table, pa.Array, pa.ChunkedArray | pa.Array]:
+    """The rows without their texts, the distinct texts, and each row's text number.
+
+    The texts are needed only until they are numbered: the other columns are copied out
+    so that DuckDB's batches, texts and all, can go once the caller lets go of ``rows``
+    (the batches share their memory, so dropping a column alone frees nothing).
+    """
     texts = rows.column("item")
-    rows = rows.drop_columns(["item"]).combine_chunks()
+    slim = rows.drop_columns(["item"]).combine_chunks()
     names, index = numbered(texts)
-    del texts
-    codes = near_duplicate_codes(
+    return slim, names, index
+
+
+def _minhash_codes(
+    names: pa.Array,
+    index: pa.ChunkedArray | pa.Array,
+    rows: pa.Table,
+    opts: dict[str, Any],
+    window: float,
+) -> np.ndarray:
+    """Each row's near-duplicate cluster number (-1 for none), by MinHash LSH."""
+    return near_duplicate_codes(
         names,
         index,
         threshold=opts["threshold"],
@@ -330,7 +405,6 @@ def _similar_codes(
         at_us=rows.column("at_us"),
         window=float(window),
     )
-    return rows, codes, names
 
 
 def _with_items(rows: pa.Table, codes: np.ndarray, keep: np.ndarray, names: pa.Array) -> pa.Table:

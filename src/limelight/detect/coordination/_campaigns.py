@@ -18,7 +18,8 @@ member's score is the same mean over its pairs with the other members.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +92,12 @@ DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
 #: Growth stops when a round adds nobody, after this many rounds at most.
 _GROW_ROUNDS = 4
 
+#: Up to this many co-similar-text candidate posts, the other behaviours run beside its
+#: clustering. At 1M generated posts (1.0M candidates) that took a run from 9.8 to 8.1-8.9
+#: s at no extra memory; at 10M (10M candidates) from 151 to 145 s but 0.9 GB higher
+#: (4.2 GB), past the 4 GB a run should stay within, so larger inputs go one at a time.
+_OVERLAP_ROWS = 4_000_000
+
 
 def find_campaigns(
     db: Database,
@@ -121,7 +128,7 @@ def find_campaigns(
     a failure part way leaves the previous run's tables. ``join`` turns actions into edges
     (``co_action_edges``; ``limelight.scale`` passes the same join run per shard on Ray).
     """
-    from limelight.detect.coordination._behaviours import get_behaviour, shared_actions_of
+    from limelight.detect.coordination._behaviours import get_behaviour, start_shared_actions
 
     chosen = _windows(behaviours, get_behaviour)
     given = {b: dict(o) for b, o in DEFAULT_OPTIONS.items() if b in chosen}
@@ -134,31 +141,44 @@ def find_campaigns(
             f"behaviours or drop its options"
         )
     stamp = now()
-    inputs: dict[str, tuple[pa.Table, float]] = {}
-    counts: dict[str, int] = {}
-    for b, w in chosen.items():
-        # One behaviour's actions at a time, each cut to shared items before the next.
-        acts, counts[b] = shared_actions_of(db, b, window=w, **given.get(b, {}))
-        inputs[b] = (acts, w)
-        db.release_memory()  # what DuckDB kept from reading the posts
-    result = campaigns_from_actions(
-        inputs,
-        min_weight=min_weight,
-        alpha=alpha,
-        combine=combine,
-        resolution=resolution,
-        min_accounts=min_accounts,
-        score_cap=score_cap,
-        evidence_per_campaign=evidence_per_campaign,
-        random_state=random_state,
-        group_test=group_test,
-        join=join,
-    )
+    # co-similar-text's MinHash clustering (half of a run) goes on a thread and the other
+    # behaviours are read and joined beside it, up to _OVERLAP_ROWS candidate posts
+    # (docs/coordination.md, "Speed"). Each store read is on this thread, one behaviour's
+    # actions at a time, each cut to shared items before the next.
+    started: dict[str, Future[tuple[pa.Table, int]]] = {}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for b in sorted(chosen, key=lambda b: b != "co-similar-text"):  # the slow one first
+            started[b] = start_shared_actions(
+                db, b, pool, window=chosen[b], max_rows=_OVERLAP_ROWS, **given.get(b, {})
+            )
+            db.release_memory()  # what DuckDB kept from reading the posts
+        result = campaigns_from_actions(
+            {b: (_waiting(started[b]), w) for b, w in chosen.items()},
+            min_weight=min_weight,
+            alpha=alpha,
+            combine=combine,
+            resolution=resolution,
+            min_accounts=min_accounts,
+            score_cap=score_cap,
+            evidence_per_campaign=evidence_per_campaign,
+            random_state=random_state,
+            group_test=group_test,
+            join=join,
+        )
+    inputs = {b: (started[b].result()[0], w) for b, w in chosen.items()}
+    counts = {b: started[b].result()[1] for b in chosen}
     result.params["computed_at"] = stamp.isoformat()
     result.params["options"] = given
     if write:
         save_campaigns(db, result, inputs, options=given, computed_at=stamp, n_actions=counts)
     return result
+
+
+def _waiting(started: Future[tuple[pa.Table, int]]) -> pa.Table | Callable[[], pa.Table]:
+    """A behaviour's actions if ready, else a function that waits for them (``build_layers``)."""
+    if started.done():
+        return started.result()[0]
+    return lambda: started.result()[0]
 
 
 def _windows(
@@ -239,7 +259,7 @@ def save_campaigns(
 
 
 def campaigns_from_actions(
-    actions: Mapping[str, tuple[pa.Table, float]],
+    actions: Mapping[str, tuple[pa.Table | Callable[[], pa.Table], float]],
     *,
     min_weight: int = 2,
     alpha: float = 0.01,
@@ -258,7 +278,8 @@ def campaigns_from_actions(
     testing; ``alpha`` (default 0.01) is the false discovery rate of significant edges;
     ``combine`` adds the combined layer (``combined_actions``, with the widest window) so
     that pairs that co-act a little in each of several behaviours are tested on their sum;
-    the rest goes to ``campaigns_from_layers``.
+    the rest goes to ``campaigns_from_layers``. A behaviour's actions may be a function
+    that waits for them (``build_layers``).
     """
 
     layers = build_layers(actions, min_weight=min_weight, alpha=alpha, combine=combine, join=join)

@@ -8,7 +8,7 @@ three co-actions instead of failing ``min_weight`` three times.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import pyarrow as pa
@@ -135,24 +135,37 @@ def _one_action_per_post(table: pa.Table) -> pa.Table:
 
 
 def build_layers(
-    actions: Mapping[str, tuple[pa.Table, float]],
+    actions: Mapping[str, tuple[pa.Table | Callable[[], pa.Table], float]],
     *,
     min_weight: int,
     alpha: float,
     combine: bool,
     join: EdgeJoin = co_action_edges,
 ) -> dict[str, Layer]:
-    """Edges and significance per behaviour, plus the combined layer (widest window)."""
+    """Edges and significance per behaviour, plus the combined layer (widest window).
+
+    A behaviour whose actions are still being computed elsewhere (``find_campaigns``
+    clusters co-similar-text's texts on a thread) is given as a function that waits for
+    them: its layer is built after the others', and the layers keep the given order.
+    """
 
     def layer(acts: pa.Table, window: float, evidence: bool = True) -> Layer:
         edges = join(acts, window, min_weight)
         return Layer(acts, edge_significance(edges, acts, window, alpha=alpha), window, evidence)
 
-    layers = {name: layer(acts, window) for name, (acts, window) in actions.items()}
+    built = {
+        name: layer(acts, window)
+        for name, (acts, window) in actions.items()
+        if isinstance(acts, pa.Table)
+    }
+    for name, (acts, window) in actions.items():
+        if not isinstance(acts, pa.Table):
+            built[name] = layer(acts(), window)
+    layers = {name: built[name] for name in actions}
     if combine and len(actions) > 1:
         widest = max(window for _, window in actions.values())
         joint, names = numbered_items(
-            combined_actions({name: acts for name, (acts, _) in actions.items()})
+            combined_actions({name: one.actions for name, one in layers.items()})
         )
         combined = layer(joint, widest, evidence=False)
         edges = combined.edges

@@ -58,6 +58,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
@@ -140,23 +141,23 @@ def lsh_bands(threshold: float, num_perm: int) -> tuple[int, int]:
 def _shingle_ids(
     distinct: pa.Array, shingle_size: int, min_tokens: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Text numbers and shingle numbers, one row per distinct (text, shingle), and the hashes.
+    """Text numbers and shingle numbers, rows grouped by text, and the shingle hashes.
 
-    Returns ``(tid, sid, uniq)``: rows sorted by text then shingle number, ``uniq`` the
-    distinct 64-bit shingle hashes that ``sid`` indexes (in the order first met). Only
-    texts with at least ``min_tokens`` words take part. A text of ``shingle_size`` words
-    or fewer is one shingle (its words joined), as ``shingles`` does. Single words (the
-    default) are split by Arrow (``_words``) unless the texts pass 2 GiB; longer shingles,
-    and those texts, are split and hashed by DuckDB. The repeats within a text are dropped
-    here with one integer sort, which is cheaper than DuckDB's per-text ``list_distinct``
-    and its sort of the rows. The word count is tested inside the projection: as a
-    ``WHERE`` on the words, DuckDB would push the split into the filter and split every
-    text twice.
+    Returns ``(tid, sid, uniq)``: ``tid`` ascending, ``uniq`` the distinct 64-bit
+    shingle hashes that ``sid`` indexes (in the order first met). A text's rows may
+    repeat a shingle (a word said twice): the MinHash minimum is the same either way,
+    and only the few texts that LSH proposes need their sets exact (``_text_sets``), so
+    the sort that drops repeats runs on those alone. Only texts with at least
+    ``min_tokens`` words take part. A text of ``shingle_size`` words or fewer is one
+    shingle (its words joined), as ``shingles`` does. Single words (the default) are
+    split by Arrow (``_words``) unless the texts pass 2 GiB; longer shingles, and those
+    texts, are split and hashed by DuckDB. The word count is tested inside the
+    projection: as a ``WHERE`` on the words, DuckDB would push the split into the filter
+    and split every text twice.
     """
     k = int(shingle_size)
     if k == 1 and distinct.nbytes < _ARROW_SPLIT_BYTES:
-        tid, inverse, uniq = _words(distinct, min_tokens)
-        return _distinct_rows(tid, inverse, uniq, grouped=True)
+        return _words(distinct, min_tokens)
     grams = "w"
     if k > 1:
         grams = (
@@ -189,7 +190,7 @@ def _shingle_ids(
     uniq = encoded.dictionary.to_numpy().astype(np.uint64)
     inverse = encoded.indices.to_numpy().astype(np.int64)
     del encoded
-    return _distinct_rows(tid, inverse, uniq)
+    return _distinct_rows(tid, inverse, uniq)  # the sort groups the rows by text
 
 
 def _distinct_rows(
@@ -213,6 +214,33 @@ def _distinct_rows(
         code = distinct_ints(code)
     del tid, inverse
     return (code // width).astype(np.int32), (code % width).astype(np.int32), uniq
+
+
+def _text_sets(
+    starts: np.ndarray, sid: np.ndarray, positions: np.ndarray, uniq: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the texts at ``positions`` (ascending), each text's shingles a set.
+
+    ``starts`` and ``sid`` are every text's rows, grouped by text, repeats allowed;
+    returns ``(starts, sid)`` of the chosen texts in that order, each text's shingle
+    numbers distinct and ascending, as ``_bucket_counts`` and ``_verified`` need. The
+    texts go a block of about ``_PIECE`` rows at a time, so what this adds to the memory
+    of a run is its 32-bit result, not a few 64-bit copies of every row.
+    """
+    width = np.int64(max(uniq.size, 1))
+    sizes = np.diff(np.r_[starts, sid.size])[positions]
+    cut = np.searchsorted(np.cumsum(sizes), np.arange(_PIECE, int(sizes.sum()), _PIECE))
+    bounds = distinct_ints(np.r_[0, cut + 1, positions.size].clip(0, positions.size))
+    exact, counts = [np.empty(0, dtype=np.int32)], [np.empty(0, dtype=np.int64)]
+    for lo, hi in pairwise(bounds.tolist()):
+        block = np.arange(hi - lo, dtype=np.int64)
+        code = np.repeat(block * width, sizes[lo:hi])
+        code += sid[_ranges(starts[positions[lo:hi]], sizes[lo:hi])]
+        code = without_repeats(np.sort(code))
+        exact.append((code % width).astype(np.int32))
+        counts.append(np.bincount(code // width, minlength=hi - lo))
+    per_text = np.concatenate(counts)
+    return np.cumsum(per_text) - per_text, np.concatenate(exact)
 
 
 def _words(distinct: pa.Array, min_tokens: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -325,10 +353,14 @@ class _BandKeys:
         """The key of every text in ``band``."""
         shift = np.uint64(32)
         key = np.zeros(self.starts.size, dtype=np.uint64)
+        # 32-bit values: the gather over every shingle row is half the memory. One buffer
+        # for the band's rows ("clip" skips take's bounds check, which would copy it):
+        # a new array per hash function cost a fifth more, in fresh pages.
+        gathered = np.empty(self.index.size, dtype=np.uint32)
         for col in range(band * self.rows, (band + 1) * self.rows):
-            # 32-bit values: the gather over every shingle row is half the memory.
             values = ((self.uniq * self.a[col] + self.b[col]) >> shift).astype(np.uint32)
-            key ^= np.minimum.reduceat(values[self.index], self.starts).astype(np.uint64)
+            np.take(values, self.index, out=gathered, mode="clip")
+            key ^= np.minimum.reduceat(gathered, self.starts).astype(np.uint64)
             key *= MIX
             key ^= key >> np.uint64(29)
         return key
@@ -603,14 +635,25 @@ def _links(
         code = _merged(np.empty(0, dtype=np.int64), parts)
     if not code.size:
         return none, texts_with
-    counts = _bucket_counts(keys.starts, keys.index, keys.uniq)
+    # Only the proposed texts need their exact shingle sets, numbered here 0, 1, ...
+    m = np.int64(texts_with.size)
+    proposed = np.zeros(texts_with.size, dtype=bool)
+    for lo in range(0, code.size, _PAIR_BLOCK):
+        block = code[lo : lo + _PAIR_BLOCK]
+        proposed[block // m] = True
+        proposed[block % m] = True
+    positions = np.flatnonzero(proposed)
+    local = np.cumsum(proposed, dtype=np.int64) - 1
+    del proposed
+    starts, sid = _text_sets(keys.starts, keys.index, positions, keys.uniq)
+    counts = _bucket_counts(starts, sid, keys.uniq)
     # The proposals are checked a block at a time: memory follows a block, not all of them.
     links = [
         _verified(
-            keys.starts,
-            keys.index,
-            texts_with,
-            _decoded(code[lo : lo + _PAIR_BLOCK], texts_with.size),
+            starts,
+            sid,
+            texts_with[positions],
+            local[_decoded(code[lo : lo + _PAIR_BLOCK], texts_with.size)],
             settings.threshold,
             counts,
         )
