@@ -12,6 +12,7 @@ import pytest
 from limelight.errors import InputError, StoreError
 from limelight.records import Account, Deletion, Post, Reject
 from limelight.store import Database, records_to_table
+from limelight.store import _database as database_module
 from limelight.store._keyhashes import KeyHashes
 from limelight.store._schema import ARROW_SCHEMAS
 
@@ -211,37 +212,57 @@ def _row_groups(db: Database, table: str) -> int:
     )
 
 
-def test_bulk_writes_leave_batches_unmerged_and_end_checkpointed(tmp_path: Path) -> None:
-    """Three batches of 130,000 posts each end in a part-filled row group. The vacuum
-    would rewrite full row groups to merge those; bulk writes skip it, and leave the store
-    checkpointed with the setting as it was."""
+def _three_batches(db: Database) -> None:
+    for k in range(3):
+        db.write_tables(
+            _posts_table(k * 130_000, 130_000),
+            *(_empty(t) for t in ("accounts", "deletions", "rejects")),
+        )
+
+
+def test_batches_stay_unmerged_through_ingest_and_later_writes(tmp_path: Path) -> None:
+    """Three batches of 130,000 posts each end in a part-filled row group. DuckDB's vacuum
+    would rewrite full row groups to merge those at the next checkpoint, whatever wrote
+    then; the store keeps it off, so neither the ingest's checkpoint nor a later command
+    that saves a table rewrites the posts. With the vacuum on, the same checkpoint does."""
     counts = {}
-    for bulk in (False, True):
-        path = tmp_path / f"{bulk}.duckdb"
+    for vacuum in (False, True):
+        path = tmp_path / f"{vacuum}.duckdb"
         with Database(path) as db:
-            before = db.query("SELECT current_setting('max_vacuum_tasks')")
-            if bulk:
-                with db.bulk_writes():
-                    assert db.query("SELECT current_setting('max_vacuum_tasks')") == [(0,)]
-                    for k in range(3):
-                        db.write_tables(
-                            _posts_table(k * 130_000, 130_000),
-                            *(_empty(t) for t in ("accounts", "deletions", "rejects")),
-                        )
-                wal = Path(f"{path}.wal")
-                assert not wal.exists() or wal.stat().st_size == 0  # checkpointed
-                assert db.query("SELECT current_setting('max_vacuum_tasks')") == before
-            else:
-                for k in range(3):
-                    db.write_tables(
-                        _posts_table(k * 130_000, 130_000),
-                        *(_empty(t) for t in ("accounts", "deletions", "rejects")),
-                    )
-                db.query("CHECKPOINT")
+            assert db.query("SELECT current_setting('max_vacuum_tasks')") == [(0,)]
+            with db.bulk_writes():
+                _three_batches(db)
+            wal = Path(f"{path}.wal")
+            assert not wal.exists() or wal.stat().st_size == 0  # checkpointed
+            assert _row_groups(db, "posts") == 6  # 3 x (122,880 + 7,120)
+        with Database(path) as db:  # a later command that writes, then closes the store
+            cur = db.cursor()
+            if vacuum:
+                cur.execute("SET max_vacuum_tasks = 100")
+            cur.execute("CREATE OR REPLACE TABLE edges_x AS SELECT 1 AS weight")
+            cur.close()
+        with Database(path, read_only=True) as db:
             assert db.count("posts") == 390_000
-            counts[bulk] = _row_groups(db, "posts")
-    # 3 x (122,880 + 7,120) unmerged; the vacuum packs the same rows into fewer groups.
-    assert counts[True] == 6 and counts[False] < counts[True], counts
+            counts[vacuum] = _row_groups(db, "posts")
+    assert counts[False] == 6 and counts[True] < 6, counts
+
+
+def test_many_small_ingests_end_in_a_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each small ingest leaves a part-filled row group; once they pass the limit (2 here)
+    and a quarter of the groups, the ingest's last checkpoint merges them."""
+    monkeypatch.setattr(database_module, "_FRAGMENTS", 2)
+    seen = []
+    with Database(tmp_path / "s.duckdb") as db:
+        for k in range(4):
+            with db.bulk_writes():
+                db.write_tables(
+                    _posts_table(k * 1_000, 1_000),
+                    *(_empty(t) for t in ("accounts", "deletions", "rejects")),
+                )
+            seen.append(_row_groups(db, "posts"))
+        assert db.count("posts") == 4_000
+        assert db.query("SELECT current_setting('max_vacuum_tasks')") == [(0,)]
+    assert seen == [1, 2, 1, 2], seen  # the third ingest's 3 scraps became one group
 
 
 def test_bulk_writes_vacuum_a_table_whose_dead_rows_outnumber_the_live(tmp_path: Path) -> None:
@@ -272,25 +293,24 @@ def test_bulk_writes_vacuum_a_table_whose_dead_rows_outnumber_the_live(tmp_path:
 
 
 def test_nested_bulk_writes_leave_the_checkpoint_to_the_outer_one(tmp_path: Path) -> None:
-    with Database(tmp_path / "s.duckdb") as db:
-        db.query("SET max_vacuum_tasks = 7")  # not the default, so a wrong restore shows
-        before = db.query("SELECT current_setting('max_vacuum_tasks')")
+    path = tmp_path / "s.duckdb"
+    with Database(path) as db:
         with db.bulk_writes():
             with db.bulk_writes():
                 db.write_batch([Post("twitter", "1")], [], [], [])
-            assert db.query("SELECT current_setting('max_vacuum_tasks')") == [(0,)]
+            wal = Path(f"{path}.wal")
+            assert wal.exists() and wal.stat().st_size > 0  # not checkpointed yet
             db.write_batch([Post("twitter", "2")], [], [], [])
-        assert db.query("SELECT current_setting('max_vacuum_tasks')") == before
+        assert not wal.exists() or wal.stat().st_size == 0
         assert db.count("posts") == 2
 
 
-def test_bulk_writes_restore_the_vacuum_after_an_error(tmp_path: Path) -> None:
+def test_bulk_writes_leave_the_vacuum_off_after_an_error(tmp_path: Path) -> None:
     with Database(tmp_path / "s.duckdb") as db:
-        before = db.query("SELECT current_setting('max_vacuum_tasks')")
         with pytest.raises(RuntimeError), db.bulk_writes():
             db.write_batch([Post("twitter", "1")], [], [], [])
             raise RuntimeError("stopped mid-ingest")
-        assert db.query("SELECT current_setting('max_vacuum_tasks')") == before
+        assert db.query("SELECT current_setting('max_vacuum_tasks')") == [(0,)]
         assert db.count("posts") == 1
 
 

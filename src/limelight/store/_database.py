@@ -98,8 +98,12 @@ class Database:
             ) from None
         self._conn.execute("SET TimeZone = 'UTC'")
         self._lock = threading.Lock()
-        #: While ``bulk_writes`` runs, the vacuum setting it restores (else None).
-        self._bulk: int | None = None
+        #: DuckDB's vacuum setting, used for the checkpoints that do vacuum (``_tidied``).
+        self._vacuum_tasks = 0
+        if not read_only:
+            self._vacuum_tasks = self._vacuum_off()
+        #: Whether ``bulk_writes`` is running.
+        self._bulk = False
         #: While ``bulk_writes`` runs, the hashes of the stored post keys, loaded at its
         #: first batch (else None).
         self._post_keys: KeyHashes | None = None
@@ -143,53 +147,75 @@ class Database:
                 cur.execute(f"SET memory_limit = '{self._memory_limit}'")
                 cur.close()
 
+    def _vacuum_off(self) -> int:
+        """Turn DuckDB's vacuum off for this session; return the setting it had.
+
+        At a checkpoint the vacuum merges part-filled row groups by rewriting the full
+        row groups around them, and every ingest batch ends in one. Left on, it did that
+        at the first checkpoint after an ingest whatever wrote then: a command that saved
+        a few thousand edges after a million CSV posts spent 0.5 s closing the store and
+        grew the file from 33 to 49 MB (the rewritten blocks stay behind as free space).
+        So it only runs when a checkpoint is worth it (``_tidied``): a table mostly made
+        of deleted rows, or posts in many part-filled row groups.
+        """
+        row = self._conn.execute("SELECT current_setting('max_vacuum_tasks')").fetchone()
+        self._conn.execute("SET max_vacuum_tasks = 0")
+        return int(row[0]) if row else 100
+
     @contextmanager
     def bulk_writes(self) -> Iterator[None]:
-        """Many write transactions in a row (an ingest's batches) without DuckDB's vacuum,
-        then one checkpoint.
+        """Many write transactions in a row (an ingest's batches), then one checkpoint.
 
-        Each batch's insert ends in a part-filled row group, and at a checkpoint the
-        vacuum merges those by rewriting the full row groups around them: for a million
-        CSV posts in four batches that took 0.9 s of a 5 s ingest and left a 65 MB file
-        where 38 MB hold the same rows (the rewritten blocks stay behind as free space).
-        So the vacuum is off while the batches go in and for the checkpoint that follows.
-        Deleted rows are the vacuum's other work: whenever, after a batch, those of some
-        table (accounts replaced by newer snapshots) outnumber its live rows by a row
-        group or more, one checkpoint runs with the vacuum on, which drops them, so they
-        never pile up over a long ingest or repeated ones. After an error or an interrupt
-        nothing is checkpointed here; the setting is restored either way. Inside another
-        ``bulk_writes`` this one changes nothing: the outer one checkpoints.
+        The store's vacuum is off (``_vacuum_off``), so the batches' part-filled row
+        groups stay as they are: for a million CSV posts in four batches merging them took
+        0.9 s of a 5 s ingest. The checkpoint at the end vacuums (``_tidied``) when
+        deleted rows of some table (accounts replaced by newer snapshots) outnumber its
+        live rows by a row group or more, so they never pile up over a long ingest or
+        repeated ones, and when the posts lie in more than ``_FRAGMENTS`` part-filled row
+        groups, a quarter of all or more, so that many small ingests do not leave a table
+        of scraps. After an error or an interrupt nothing is checkpointed here. Inside
+        another ``bulk_writes`` this one changes nothing: the outer one checkpoints.
         """
-        if self._bulk is not None:
+        if self._bulk:
             yield
             return
-        with self._lock:
-            row = self._conn.execute("SELECT current_setting('max_vacuum_tasks')").fetchone()
-            before = int(row[0]) if row else 100
-            self._bulk = before
-            self._conn.execute("SET max_vacuum_tasks = 0")
+        self._bulk = True
         finished = False
         try:
             yield
             finished = True
         finally:
             with self._lock:
-                self._bulk = None
+                self._bulk = False
                 self._post_keys = None
-                if finished and not self._tidied(before):
+                if finished and not self._tidied(fragments=True):
                     self._checkpoint()
-                self._conn.execute(f"SET max_vacuum_tasks = {before}")
 
-    def _tidied(self, vacuum_tasks: int) -> bool:
-        """Checkpoint with the vacuum on if some table is mostly dead rows; say if it did."""
-        if not self._mostly_dead():
+    def _tidied(self, *, fragments: bool) -> bool:
+        """Checkpoint with the vacuum on if some table needs it (``bulk_writes``); say if it
+        did. Part-filled row groups count only with ``fragments`` (at the ingest's end)."""
+        if not (self._mostly_dead() or (fragments and self._fragmented())):
             return False
-        self._conn.execute(f"SET max_vacuum_tasks = {vacuum_tasks}")
+        self._conn.execute(f"SET max_vacuum_tasks = {self._vacuum_tasks}")
         try:
             self._checkpoint()
         finally:
             self._conn.execute("SET max_vacuum_tasks = 0")
         return True
+
+    def _fragmented(self) -> bool:
+        """Whether the posts lie in more than ``_FRAGMENTS`` part-filled row groups, a
+        quarter of the table's groups or more (75 ms to tell at 10M posts)."""
+        rows = self._conn.execute(
+            """
+            SELECT count(*), count(*) FILTER (WHERE n < ?) FROM (
+                SELECT row_group_id, max(count) AS n FROM pragma_storage_info('posts')
+                GROUP BY row_group_id)
+            """,
+            [_ROW_GROUP],
+        ).fetchall()
+        groups, partial = (int(v) for v in rows[0]) if rows else (0, 0)
+        return partial > _FRAGMENTS and 4 * partial >= groups
 
     def _mostly_dead(self) -> bool:
         """Whether some table keeps more deleted rows than live ones, a row group or more."""
@@ -266,7 +292,7 @@ class Database:
         unique_posts = posts.num_rows > 0 and (unique or _unique_keys(posts, TABLE_KEYS["posts"]))
         hashes = None
         with self._transaction():
-            if unique_posts and self._bulk is not None:
+            if unique_posts and self._bulk:
                 hashes = self._post_key_hashes(posts)
             if unique_posts:
                 # One row per key: find the rows whose key is stored (only those whose
@@ -297,9 +323,9 @@ class Database:
         if hashes is not None and self._post_keys is not None:
             # Committed: the batch's keys are all stored now (the new ones and the rest).
             self._post_keys.add(hashes)
-        if self._bulk is not None:
+        if self._bulk:
             with self._lock:
-                self._tidied(self._bulk)
+                self._tidied(fragments=False)
         return result
 
     @contextmanager
@@ -711,6 +737,10 @@ class Database:
 
 #: Rows in a DuckDB row group (its default): the unit the vacuum merges by.
 _ROW_GROUP = 122_880
+
+#: Part-filled row groups of posts past which an ingest's last checkpoint vacuums
+#: (``Database.bulk_writes``): a 1M-post CSV ingest leaves 5, a 10M one about 25.
+_FRAGMENTS = 16
 
 
 def is_interrupt(exc: BaseException) -> bool:
