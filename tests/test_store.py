@@ -249,7 +249,7 @@ def test_batches_stay_unmerged_through_ingest_and_later_writes(tmp_path: Path) -
 
 def test_many_small_ingests_end_in_a_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each small ingest leaves a part-filled row group; once they pass the limit (2 here)
-    and a quarter of the groups, the ingest's last checkpoint merges them."""
+    and half of the groups, the ingest's last checkpoint merges them."""
     monkeypatch.setattr(database_module, "_FRAGMENTS", 2)
     seen = []
     with Database(tmp_path / "s.duckdb") as db:

@@ -172,8 +172,8 @@ class Database:
         deleted rows of some table (accounts replaced by newer snapshots) outnumber its
         live rows by a row group or more, so they never pile up over a long ingest or
         repeated ones, and when the posts lie in more than ``_FRAGMENTS`` part-filled row
-        groups, a quarter of all or more, so that many small ingests do not leave a table
-        of scraps. After an error or an interrupt nothing is checkpointed here. Inside
+        groups, half of all or more, so that many small ingests do not leave a table of
+        scraps (a large ingest leaves one part-filled group in three). After an error or an interrupt nothing is checkpointed here. Inside
         another ``bulk_writes`` this one changes nothing: the outer one checkpoints.
         """
         if self._bulk:
@@ -204,8 +204,8 @@ class Database:
         return True
 
     def _fragmented(self) -> bool:
-        """Whether the posts lie in more than ``_FRAGMENTS`` part-filled row groups, a
-        quarter of the table's groups or more (75 ms to tell at 10M posts)."""
+        """Whether the posts lie in more than ``_FRAGMENTS`` part-filled row groups, half
+        of the table's groups or more (75 ms to tell at 10M posts)."""
         rows = self._conn.execute(
             """
             SELECT count(*), count(*) FILTER (WHERE n < ?) FROM (
@@ -215,7 +215,7 @@ class Database:
             [_ROW_GROUP],
         ).fetchall()
         groups, partial = (int(v) for v in rows[0]) if rows else (0, 0)
-        return partial > _FRAGMENTS and 4 * partial >= groups
+        return partial > _FRAGMENTS and 2 * partial >= groups
 
     def _mostly_dead(self) -> bool:
         """Whether some table keeps more deleted rows than live ones, a row group or more."""
@@ -738,8 +738,9 @@ class Database:
 #: Rows in a DuckDB row group (its default): the unit the vacuum merges by.
 _ROW_GROUP = 122_880
 
-#: Part-filled row groups of posts past which an ingest's last checkpoint vacuums
-#: (``Database.bulk_writes``): a 1M-post CSV ingest leaves 5, a 10M one about 25.
+#: Part-filled row groups of posts past which an ingest's last checkpoint vacuums, if
+#: they are half the groups (``Database.bulk_writes``): a 1M-post CSV ingest leaves 5 of
+#: 11, a 10M one 25 of 88.
 _FRAGMENTS = 16
 
 
