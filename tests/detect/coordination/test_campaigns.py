@@ -257,3 +257,23 @@ def test_running_out_of_duckdb_memory_is_one_line_and_writes_nothing(
     monkeypatch.delenv("LIMELIGHT_DUCKDB_MEMORY")  # the store is capped too: read it as usual
     with Database(path) as db:
         assert db.arrow("SELECT * FROM campaigns ORDER BY campaign_id").equals(before)
+
+
+def test_clustering_beside_the_other_behaviours_changes_nothing(
+    found: tuple[Path, CampaignResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # co-similar-text's clustering runs on a thread beside the other behaviours up to
+    # _OVERLAP_ROWS candidate posts and on the caller's thread above it; the world's
+    # campaigns, members, evidence and scored edges are the same either way.
+    from limelight.detect.coordination import _campaigns
+
+    path, beside = found
+    assert "co-similar-text" in beside.edges
+    monkeypatch.setattr(_campaigns, "_OVERLAP_ROWS", 0)
+    with Database(path, read_only=True) as db:
+        alone = find_campaigns(db, write=False)
+    assert alone.campaigns.num_rows > 0
+    assert alone.members.equals(beside.members)
+    assert alone.evidence.equals(beside.evidence)
+    for name, edges in beside.edges.items():
+        assert alone.edges[name].equals(edges), name
