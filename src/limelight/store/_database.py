@@ -173,8 +173,9 @@ class Database:
         live rows by a row group or more, so they never pile up over a long ingest or
         repeated ones, and when the posts lie in more than ``_FRAGMENTS`` part-filled row
         groups, half of all or more, so that many small ingests do not leave a table of
-        scraps (a large ingest leaves one part-filled group in three). After an error or an interrupt nothing is checkpointed here. Inside
-        another ``bulk_writes`` this one changes nothing: the outer one checkpoints.
+        scraps (a large ingest leaves one part-filled group in three). After an error or
+        an interrupt nothing is checkpointed here. Inside another ``bulk_writes`` this one
+        changes nothing: the outer one checkpoints.
         """
         if self._bulk:
             yield

@@ -300,19 +300,6 @@ def test_word_rows_are_the_texts_word_sets(texts: list[str], min_tokens: int, ar
         assert {int(uniq[s]) for s in row} == got[int(tid[starts[position]])]
 
 
-def test_grouped_rows_sorted_in_pieces_equal_one_sort(monkeypatch: pytest.MonkeyPatch) -> None:
-    rng = np.random.default_rng(5)
-    sizes = rng.integers(1, 30, 400)
-    sizes[7] = 500  # one text longer than a piece
-    tid = np.repeat(np.arange(sizes.size), sizes)
-    inverse = rng.integers(0, 50, tid.size)
-    uniq = np.arange(50, dtype=np.uint64)
-    whole = _similar._distinct_rows(tid, inverse, uniq)
-    monkeypatch.setattr(_similar, "_PIECE", 64)
-    pieces = _similar._distinct_rows(tid, inverse, uniq, grouped=True)
-    assert all(np.array_equal(a, b) for a, b in zip(whole, pieces, strict=True))
-
-
 @given(
     st.integers(1, 40), st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=120)
 )

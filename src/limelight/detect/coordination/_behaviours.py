@@ -336,7 +336,11 @@ def start_shared_actions(
 
 
 def _clustered_shared(
-    slim: pa.Table, names: pa.Array, index: pa.Array, opts: dict[str, Any], window: float
+    slim: pa.Table,
+    names: pa.Array,
+    index: pa.ChunkedArray | pa.Array,
+    opts: dict[str, Any],
+    window: float,
 ) -> tuple[pa.Table, int]:
     """MinHash clusters of numbered texts, then the rows in shared clusters (a pool's task)."""
     return _shared_similar(slim, _minhash_codes(names, index, slim, opts, window), names)

@@ -93,9 +93,10 @@ DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
 _GROW_ROUNDS = 4
 
 #: Up to this many co-similar-text candidate posts, the other behaviours run beside its
-#: clustering. At 1M generated posts (1.0M candidates) that took a run from 9.8 to 8.1-8.9
-#: s at no extra memory; at 10M (10M candidates) from 151 to 145 s but 0.9 GB higher
-#: (4.2 GB), past the 4 GB a run should stay within, so larger inputs go one at a time.
+#: clustering. At 1M generated posts (1.0M candidates) that took a run from 9.0-9.3 to
+#: 7.4-7.8 s, peak 846 -> 761-772 MB; at 10M (10M candidates) from 151 to 145 s but 0.9 GB
+#: higher (4.2 GB), past the 4 GB a run should stay within, so larger inputs go one at a
+#: time.
 _OVERLAP_ROWS = 4_000_000
 
 

@@ -95,7 +95,7 @@ _BUCKETS = 1 << _BUCKET_BITS
 # Texts up to this many bytes are split into words by Arrow (``_words``), whose string
 # arrays hold at most 2 GiB; more go to DuckDB, which splits them in a stream.
 _ARROW_SPLIT_BYTES = 2**31 - 1
-# Rows per piece when a text-grouped array is sorted piece by piece (``_distinct_rows``).
+# Rows per block when the proposed texts' shingle sets are made exact (``_text_sets``).
 _PIECE = 1 << 17
 # Threads making and sorting band keys (numpy releases the GIL in that work).
 _THREADS = 2
@@ -194,24 +194,11 @@ def _shingle_ids(
 
 
 def _distinct_rows(
-    tid: np.ndarray, inverse: np.ndarray, uniq: np.ndarray, *, grouped: bool = False
+    tid: np.ndarray, inverse: np.ndarray, uniq: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(tid, sid, uniq)`` from text and shingle numbers: each pair once, sorted.
-
-    With ``grouped`` (``tid`` ascending already, as the Arrow split gives it), the codes
-    are sorted in pieces cut at text boundaries, on two threads: each piece's codes lie
-    below the next piece's, so the pieces sorted in place are the whole array sorted.
-    """
+    """``(tid, sid, uniq)`` from text and shingle numbers: each pair once, sorted."""
     width = np.int64(max(uniq.size, 1))
-    code = tid * width + inverse
-    if grouped and code.size > _PIECE:
-        cuts = np.searchsorted(tid, tid[np.arange(_PIECE, tid.size, _PIECE)], side="left")
-        bounds = np.unique(np.r_[0, cuts, code.size])  # a long text may span several cuts
-        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
-            list(pool.map(lambda i: code[bounds[i] : bounds[i + 1]].sort(), range(bounds.size - 1)))
-        code = without_repeats(code)
-    else:
-        code = distinct_ints(code)
+    code = distinct_ints(tid * width + inverse)
     del tid, inverse
     return (code // width).astype(np.int32), (code % width).astype(np.int32), uniq
 
