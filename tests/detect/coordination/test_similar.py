@@ -315,3 +315,22 @@ def test_stars_join_each_text_to_a_linked_centre(n: int, raw: list[tuple[int, in
         assert label[i] in centres
     # No link joins two centres: a text linked to a centre joined one.
     assert not any(a in centres and b in centres for a, b in links)
+
+
+@given(
+    st.lists(st.tuples(st.integers(-1, 9), st.integers(-5_000, 10_000)), max_size=60),
+    st.integers(1, 3_000),
+)
+@settings(max_examples=150, deadline=None)
+def test_time_cells_are_each_text_cell_once_in_cell_order(
+    posts: list[tuple[int, int]], window: int
+) -> None:
+    index = np.array([p[0] for p in posts], dtype=np.int64)
+    at = np.array([p[1] for p in posts], dtype=np.int64)
+    text, cell = _similar._time_cells(index, at, window, 10)
+    rows = list(zip(cell.tolist(), text.tolist(), strict=True))
+    assert rows == sorted(set(rows))  # each (cell, text) once, by cell then text
+    # Every post with a text is in the cell of its time (cells shifted to start at 0 only
+    # for times before the epoch), so posts within one window share or touch a cell.
+    base = min(min((t for i, t in posts if i >= 0), default=0) // window, 0)
+    assert {(t // window - base, i) for i, t in posts if i >= 0} == set(rows)

@@ -555,25 +555,23 @@ def _verified(
 
 
 def _time_cells(
-    index: np.ndarray, at_us: np.ndarray, window_us: int, texts_with: np.ndarray
+    index: np.ndarray, at_us: np.ndarray, window_us: int, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (position in ``texts_with``, time cell) for the texts' posting times, each once.
+    """Rows (text number, time cell) for the texts' posting times, each once, in cell order.
 
-    Time is cut into cells one window wide. Two posts are compared when their cells are
-    equal or neighbours: always when they are within one window of each other, never
-    when they are more than two windows apart.
+    ``index`` is each post's text number (below ``n``; negative for none). Time is cut
+    into cells one window wide. Two posts are compared when their cells are equal or
+    neighbours: always when they are within one window of each other, never when they are
+    more than two windows apart. The rows come sorted by cell, then text, from one
+    integer sort.
     """
     ok = (index >= 0) & ~np.isnan(at_us) if at_us.dtype.kind == "f" else index >= 0
-    index, at = index[ok], at_us[ok].astype(np.int64)
-    pos = np.searchsorted(texts_with, index)
-    has = pos < texts_with.size
-    has[has] = texts_with[pos[has]] == index[has]
-    pos, at = pos[has], at[has]
+    text, at = index[ok], at_us[ok].astype(np.int64)
     cell = np.floor_divide(at, max(window_us, 1))
     cell -= cell.min(initial=0) if cell.size else 0
-    span = np.int64(int(cell.max(initial=0)) + 1)
-    code = distinct_ints(pos * span + cell)
-    return code // span, code % span
+    width = np.int64(max(n, 1))
+    code = distinct_ints(cell * width + text)
+    return code % width, code // width
 
 
 @dataclass(frozen=True, slots=True)
@@ -722,13 +720,10 @@ def near_duplicate_codes(
     if at_us is not None and window is not None and math.isfinite(window):
         idx = pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         times = pc.fill_null(pc.cast(at_us, pa.int64()), 0).to_numpy(zero_copy_only=False)
-        every = np.arange(n, dtype=np.int64)
-        text, cell = _time_cells(idx, times, round(window * 1_000_000), every)
+        text, cell = _time_cells(idx, times, round(window * 1_000_000), n)
         # Cells in order, cut into chunks of about _CHUNK rows at cell boundaries; each
         # chunk also takes the next cell when it neighbours its last, so a pair across a
         # cut is in the chunk before it, and memory follows the chunk.
-        order = np.lexsort((text, cell))
-        text, cell = text[order], cell[order]
         new_cell = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
         first = np.searchsorted(new_cell, np.arange(0, cell.size, _CHUNK))
         cuts = distinct_ints(new_cell[first[first < new_cell.size]])
