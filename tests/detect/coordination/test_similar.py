@@ -334,3 +334,31 @@ def test_time_cells_are_each_text_cell_once_in_cell_order(
     # for times before the epoch), so posts within one window share or touch a cell.
     base = min(min((t for i, t in posts if i >= 0), default=0) // window, 0)
     assert {(t // window - base, i) for i, t in posts if i >= 0} == set(rows)
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 30), min_size=1, max_size=12), max_size=25),
+    st.integers(1, 5),
+    st.integers(1, 3),
+)
+@settings(max_examples=150, deadline=None)
+def test_band_keys_mix_each_texts_minimum_hashes(
+    texts: list[list[int]], rows: int, bands: int
+) -> None:
+    # Texts regrouped by length, in pieces as small as one text (``_PIECE``), against
+    # each hash function's minimum taken text by text.
+    tid = np.repeat(np.arange(len(texts)), [len(t) for t in texts]).astype(np.int32)
+    sid = np.array([s for t in texts for s in t], dtype=np.int32)
+    uniq = np.random.default_rng(3).integers(0, 2**63, 31, dtype=np.uint64)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_similar, "_PIECE", 5)
+        keys = _similar._BandKeys(tid, sid, uniq, rows * bands, 7, (bands, rows))
+        got = [keys(band) for band in range(bands)]
+    for band in range(bands):
+        expected = np.zeros(len(texts), dtype=np.uint64)
+        for col in range(band * rows, (band + 1) * rows):
+            values = (uniq * keys.a[col] + keys.b[col]) >> np.uint64(32)
+            expected ^= np.array([values[t].min() for t in texts], dtype=np.uint64)
+            expected *= _similar.MIX
+            expected ^= expected >> np.uint64(29)
+        assert got[band].tolist() == expected.tolist()

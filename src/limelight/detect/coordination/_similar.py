@@ -18,8 +18,8 @@ does: short texts ("thank you!") are near-duplicates of each other by chance.
 How it scales: nothing runs per text in Python. Exact copies are collapsed first (the work
 is per distinct text). DuckDB splits the texts into words, builds the shingles and hashes
 each one to 64 bits; numpy computes the MinHash signatures over all shingles in blocks
-(``num_perm`` multiply-add-shift hash functions, the minimum per text with
-``minimum.reduceat``); the signature is cut into bands and texts that agree on a whole
+(``num_perm`` multiply-add-shift hash functions, the minimum per text taken column-wise
+over its texts grouped by length); the signature is cut into bands and texts that agree on a whole
 band are candidates (sorting each band's keys, not a Python index); the exact Jaccard of
 every candidate pair is counted in numpy; the stars come from a few rounds of array
 operations. Given the texts' times and a window, texts are proposed only
@@ -312,9 +312,13 @@ class _BandKeys:
 
     Hash function ``i`` is ``(a_i * x + b_i) mod 2^64 >> 32`` with ``a_i`` odd, a
     multiply-add-shift family, universal from 64-bit keys to 32-bit values; it is applied
-    to each distinct shingle once (``uniq``, indexed by ``sid``), and the minimum per text
-    is a ``minimum.reduceat`` over the text's rows. A band's key is made when asked for,
-    so memory stays a few arrays as long as the shingle table whatever ``num_perm`` is.
+    to each distinct shingle once (``uniq``, indexed by ``sid``). The texts are grouped by
+    their number of rows: the rows of ``n`` texts of length ``L`` are an ``L x n`` table
+    of shingle numbers (``_Lengths``), so a band's minimums are one gather of its ``rows``
+    hash values per shingle row and one column-wise ``minimum`` over the table, where a
+    ``minimum.reduceat`` per hash function over the texts' rows took twice as long. A
+    band's key is made when asked for, so memory stays a few arrays as long as the
+    shingle table whatever ``num_perm`` is.
     """
 
     def __init__(
@@ -331,26 +335,61 @@ class _BandKeys:
         self.b = rng.integers(0, 2**63, num_perm, dtype=np.uint64)
         # Where each text's rows begin (none without rows).
         self.starts = np.flatnonzero(np.r_[tid.size > 0, tid[1:] != tid[:-1]])
-        # Indexing converts an int32 index to intp on every gather: once here, not per hash.
-        self.index = sid.astype(np.intp)
+        self.sid = sid
         self.uniq = uniq
         self.n_bands, self.rows = bands
+        self.lengths = _Lengths(self.starts, sid)
 
     def __call__(self, band: int) -> np.ndarray:
         """The key of every text in ``band``."""
         shift = np.uint64(32)
+        cols = range(band * self.rows, (band + 1) * self.rows)
+        # One row of hash values per shingle: a gathered row brings the band's all.
+        values = np.empty((self.uniq.size, self.rows), dtype=np.uint32)
+        for j, col in enumerate(cols):
+            values[:, j] = (self.uniq * self.a[col] + self.b[col]) >> shift
+        lowest = self.lengths.minimums(values)
         key = np.zeros(self.starts.size, dtype=np.uint64)
-        # 32-bit values: the gather over every shingle row is half the memory. One buffer
-        # for the band's rows ("clip" skips take's bounds check, which would copy it):
-        # a new array per hash function cost a fifth more, in fresh pages.
-        gathered = np.empty(self.index.size, dtype=np.uint32)
-        for col in range(band * self.rows, (band + 1) * self.rows):
-            values = ((self.uniq * self.a[col] + self.b[col]) >> shift).astype(np.uint32)
-            np.take(values, self.index, out=gathered, mode="clip")
-            key ^= np.minimum.reduceat(gathered, self.starts).astype(np.uint64)
+        for j in range(self.rows):
+            key ^= lowest[:, j]
             key *= MIX
             key ^= key >> np.uint64(29)
-        return key
+        out = np.empty_like(key)
+        out[self.lengths.order] = key
+        return out
+
+
+class _Lengths:
+    """The texts' shingle rows regrouped by text length, for column-wise minimums.
+
+    ``order`` lists the texts by length (ties in text order); ``pieces`` holds, for each
+    run of equal-length texts in that order, ``(lo, hi, table)`` with ``table[j, i]`` the
+    ``j``-th shingle number of text ``order[lo + i]``. A run is cut so that a table holds
+    at most ``_PIECE`` rows: the gathered values of a piece stay a few MB. 32-bit, as
+    ``sid``: the tables are as large as the shingle rows.
+    """
+
+    def __init__(self, starts: np.ndarray, sid: np.ndarray) -> None:
+        sizes = np.diff(np.r_[starts, sid.size])
+        self.order = np.argsort(sizes, kind="stable")
+        by_length = sizes[self.order]
+        runs = np.flatnonzero(np.r_[True, by_length[1:] != by_length[:-1]])
+        self.pieces: list[tuple[int, int, np.ndarray]] = []
+        for lo, end in pairwise([*runs.tolist(), sizes.size] if sizes.size else []):
+            length = int(by_length[lo])
+            step = max(_PIECE // length, 1)
+            for a in range(lo, end, step):
+                b = min(a + step, end)
+                first = starts[self.order[a:b]]
+                rows = first[None, :] + np.arange(length, dtype=np.int64)[:, None]
+                self.pieces.append((a, b, sid[rows]))
+
+    def minimums(self, values: np.ndarray) -> np.ndarray:
+        """Per text (in ``order``), the column-wise minimum of ``values`` over its rows."""
+        out = np.empty((self.order.size, values.shape[1]), dtype=np.uint64)
+        for lo, hi, table in self.pieces:
+            out[lo:hi] = np.take(values, table, axis=0).min(axis=0)
+        return out
 
 
 def _bucket_pairs(key: np.ndarray, near: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
@@ -630,7 +669,7 @@ def _links(
     positions = np.flatnonzero(proposed)
     local = np.cumsum(proposed, dtype=np.int64) - 1
     del proposed
-    starts, sid = _text_sets(keys.starts, keys.index, positions, keys.uniq)
+    starts, sid = _text_sets(keys.starts, keys.sid, positions, keys.uniq)
     counts = _bucket_counts(starts, sid, keys.uniq)
     # The proposals are checked a block at a time: memory follows a block, not all of them.
     links = [
