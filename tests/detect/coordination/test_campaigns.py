@@ -267,12 +267,17 @@ def test_clustering_beside_the_other_behaviours_changes_nothing(
     # campaigns, members, evidence and scored edges are the same either way.
     from limelight.detect.coordination import _campaigns
 
+    # The group test likewise runs beside the combined layer's join up to
+    # _SEEDS_BESIDE_ROWS actions and after it above.
     path, beside = found
     assert "co-similar-text" in beside.edges
+    assert beside.params["group_seeds"]["proposed"] > 0
     monkeypatch.setattr(_campaigns, "_OVERLAP_ROWS", 0)
+    monkeypatch.setattr(_campaigns, "_SEEDS_BESIDE_ROWS", 0)
     with Database(path, read_only=True) as db:
         alone = find_campaigns(db, write=False)
     assert alone.campaigns.num_rows > 0
+    assert alone.params["group_seeds"] == beside.params["group_seeds"]
     assert alone.members.equals(beside.members)
     assert alone.evidence.equals(beside.evidence)
     for name, edges in beside.edges.items():

@@ -141,12 +141,16 @@ def build_layers(
     alpha: float,
     combine: bool,
     join: EdgeJoin = co_action_edges,
+    on_combined: Callable[[pa.Table, float], None] | None = None,
 ) -> dict[str, Layer]:
     """Edges and significance per behaviour, plus the combined layer (widest window).
 
     A behaviour whose actions are still being computed elsewhere (``find_campaigns``
     clusters co-similar-text's texts on a thread) is given as a function that waits for
     them: its layer is built after the others', and the layers keep the given order.
+    ``on_combined`` is called with the combined layer's actions and window before its
+    edges are joined and tested (``campaigns_from_actions`` starts the group test on
+    them there).
     """
 
     def layer(acts: pa.Table, window: float, evidence: bool = True) -> Layer:
@@ -167,6 +171,8 @@ def build_layers(
         joint, names = numbered_items(
             combined_actions({name: one.actions for name, one in layers.items()})
         )
+        if on_combined is not None:
+            on_combined(joint, widest)
         combined = layer(joint, widest, evidence=False)
         edges = combined.edges
         items = _named(edges.column("items"), names)
