@@ -58,8 +58,7 @@ def _internal_pairs(
         )
         for name, t in kept.items()
     ]
-    conn = connect()
-    try:
+    with connect() as conn:
         conn.register("_labels", labels)
         conn.register("_kept", pa.concat_tables(parts))
         extra = (
@@ -94,8 +93,6 @@ def _internal_pairs(
             ORDER BY ALL
             """
         ).to_arrow_table()
-    finally:
-        conn.close()
 
 
 def _pair_co_actions(layers: Mapping[str, Layer], pairs: pa.Table) -> pa.Table:
@@ -115,8 +112,7 @@ def _summarise(
     labels: pa.Table, pairs: pa.Table, co: pa.Table, per_campaign: int
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """The three output tables, computed set-based over member pairs and their co-actions."""
-    conn = connect()
-    try:
+    with connect() as conn:
         for name, table in (("_labels", labels), ("_pairs", pairs), ("_co", co)):
             conn.register(name, table)
         conn.execute(_SUMMARY_SQL.format(per_campaign=int(per_campaign)))
@@ -128,8 +124,6 @@ def _summarise(
         evidence = conn.sql(
             "SELECT e.* FROM _evidence e JOIN _campaigns c USING (campaign_id) ORDER BY c.rank, e.k"
         ).to_arrow_table()
-    finally:
-        conn.close()
     return (
         campaigns.select(CAMPAIGN_SCHEMA.names).cast(CAMPAIGN_SCHEMA),
         members.select(MEMBER_SCHEMA.names).cast(MEMBER_SCHEMA),

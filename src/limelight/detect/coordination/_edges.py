@@ -87,13 +87,10 @@ def run_pure_sql(
     was handed (a posts table given instead of a database, an actions table), keeping the
     work set-based inside the engine.
     """
-    conn = connect()
-    try:
+    with connect() as conn:
         for name, table in tables.items():
             conn.register(name, table)
         return conn.sql(sql, params=params or []).to_arrow_table()
-    finally:
-        conn.close()
 
 
 def _window_us(window: float | timedelta) -> int | None:
@@ -256,11 +253,10 @@ def _run_join(
 ) -> tuple[pa.Table, pa.Table]:
     """Run a join's statements over ``actions``; returns the last one's rows (its account
     numbers ``s`` and ``d`` named) and the item names by number."""
-    conn = connect()
-    try:
+    with connect() as conn:
         # Row order inside the engine is never relied on (the result is sorted at the end);
         # dropping it lets DuckDB stream and aggregate with less memory.
-        conn.execute("SET preserve_insertion_order = false")
+        conn.execute("SET SESSION preserve_insertion_order = false")
         conn.register("actions", actions.select(ACTION_SCHEMA.names))
         if pairs is not None:
             conn.register("wanted", pairs.select(["source", "target"]))
@@ -271,8 +267,6 @@ def _run_join(
         accounts = conn.sql("SELECT acc FROM accs ORDER BY aid").to_arrow_table()
         raw = _named_accounts(raw, accounts.column("acc").combine_chunks())
         names = conn.sql("SELECT item FROM items ORDER BY iid").to_arrow_table()
-    finally:
-        conn.close()
     return raw, names
 
 

@@ -115,8 +115,7 @@ def group_seeds(
     empty = GroupSeeds([], _PAIR_SCHEMA.empty_table(), [])
     if actions.num_rows == 0:
         return empty
-    conn = connect()
-    try:
+    with connect() as conn:
         conn.register("_acts", actions.select(["account_id", "item", "at"]))
         conn.execute(_SQL.format(cap=int(max_item_accounts), window=window_microseconds(window)))
         near = conn.sql("SELECT * FROM _near ORDER BY ALL").to_arrow_table()
@@ -133,8 +132,6 @@ def group_seeds(
         degrees = conn.sql(
             "SELECT account_id, half, count(*) AS d FROM _small GROUP BY ALL"
         ).to_arrow_table()
-    finally:
-        conn.close()
     if near.num_rows == 0:
         return empty
     # Accounts in sorted order (Arrow compares UTF-8 bytes, which sorts as code points,

@@ -115,8 +115,7 @@ def combined_actions(actions: Mapping[str, pa.Table]) -> pa.Table:
 
 
 def _one_action_per_post(table: pa.Table) -> pa.Table:
-    conn = connect()
-    try:
+    with connect() as conn:
         conn.register("_all", table)
         return conn.sql(
             """
@@ -130,8 +129,6 @@ def _one_action_per_post(table: pa.Table) -> pa.Table:
             ORDER BY a.account_id, a.post_id
             """
         ).to_arrow_table()
-    finally:
-        conn.close()
 
 
 def build_layers(

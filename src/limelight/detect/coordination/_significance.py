@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -120,7 +121,7 @@ def _series(lam: np.ndarray, k: np.ndarray, *, rising: bool) -> np.ndarray:
     return total
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
+def _connect() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
     """A private in-memory DuckDB for set-based work over Arrow tables (never the store)."""
     return connect()
 
@@ -236,14 +237,11 @@ def co_actions(edges: pa.Table, actions: pa.Table, window: timedelta | float) ->
     observed counts the null model is tested on. Cost is linear in the sum, over edges, of
     the less active account's number of items.
     """
-    conn = _connect()
-    try:
+    with _connect() as conn:
         _shared_items(conn, edges, actions, window_microseconds(window), posts=True)
         return conn.sql(
             "SELECT * EXCLUDE (close) FROM _shared WHERE close ORDER BY source, target, item"
         ).to_arrow_table()
-    finally:
-        conn.close()
 
 
 # Strata are named (behaviour:log2 of popularity) and numbered in the names' order; the
@@ -326,15 +324,14 @@ def edge_significance(
     significant = np.zeros(n, dtype=bool)
     if n and actions.num_rows:
         w_us = window_microseconds(window)
-        cur = _connect()
-        try:
+        with _connect() as cur:
             _shared_items(cur, edges, actions, w_us)
             cur.execute(_STRATA.format(window=w_us))
             *setup, select = _PER_STRATUM.split(";")
             cur.execute(";".join(setup))
             # The (edge, stratum) rows stay in DuckDB, which spills them; they come out a
             # range of edges at a time, so memory here follows a chunk, not every edge.
-            cur.execute("SET preserve_insertion_order = false")
+            cur.execute("SET SESSION preserve_insertion_order = false")
             cur.execute(f"CREATE TEMP TABLE _rows AS {select}")
             per_edge = cur.sql("SELECT eid, count(*) AS c FROM _rows GROUP BY eid").to_arrow_table()
             rows_of = np.bincount(
@@ -354,8 +351,6 @@ def edge_significance(
                 "SELECT (SELECT count(DISTINCT account_id) FROM _deg), "
                 "(SELECT sum(n * (n - 1) / 2) FROM _items)"
             ).fetchone()
-        finally:
-            cur.close()
         n_active, item_pairs = (int(family[0] or 0), float(family[1] or 0)) if family else (0, 0)
         n_tests = min(n_active * (n_active - 1) / 2, item_pairs)
         significant = _benjamini_hochberg(log_p, n_tests, alpha)
