@@ -95,3 +95,26 @@ def test_threads_and_memory_caps_get_databases_of_their_own(
         assert not _has_table(capped, "_kept")
     assert _duck._PER_THREAD.database is not first
     first.execute("DROP TABLE _kept")
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_process_starts_a_database_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setattr(_duck, "_KEEP_BELOW_MIB", float("inf"))  # keep this one
+    with connect() as conn:
+        conn.execute("SELECT 1").fetchall()
+    parent = _duck._PER_THREAD.database
+    pid = os.fork()
+    if pid == 0:  # the child: a working connection, the parent's database left alone
+        code = 1
+        try:
+            with connect() as conn:
+                ok = conn.execute("SELECT 41 + 1").fetchone() == (42,)
+            code = 0 if ok and _duck._PER_THREAD.database is not parent else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with connect() as conn:  # the parent's own still works
+        assert conn.execute("SELECT 1").fetchone() == (1,)

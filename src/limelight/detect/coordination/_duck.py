@@ -15,7 +15,8 @@ it did when every connection had a database of its own. Settings that DuckDB kee
 database (``disabled_optimizers``) are set and reset within one connection's use; the
 rest are set per connection (``SET SESSION``). Threads never share a database, so two
 steps running side by side keep each their own cap and settings; a changed cap or
-temporary folder, or a forked process, starts a new one.
+temporary folder starts a new one, and so does a forked process (which leaves the
+databases it inherited alone).
 """
 
 from __future__ import annotations
@@ -34,6 +35,19 @@ __all__ = ["connect", "memory_limit"]
 
 _PER_THREAD = threading.local()
 
+#: Databases a forked process inherited. Their threads stayed in the parent, so the child
+#: neither uses nor closes them (closing would wait on those threads); it starts its own.
+_INHERITED: list[threading.local] = []
+
+
+def _forget_after_fork() -> None:
+    global _PER_THREAD
+    _INHERITED.append(_PER_THREAD)
+    _PER_THREAD = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
 
 @contextmanager
 def connect() -> Iterator[duckdb.DuckDBPyConnection]:
@@ -43,7 +57,7 @@ def connect() -> Iterator[duckdb.DuckDBPyConnection]:
     process, its database).
     """
     config = connection_config()
-    key = (os.getpid(), tuple(sorted((k, str(v)) for k, v in config.items())))
+    key = tuple(sorted((k, str(v)) for k, v in config.items()))
     if getattr(_PER_THREAD, "key", None) != key:
         _PER_THREAD.database = duckdb.connect(config=config)
         _PER_THREAD.key = key
