@@ -16,13 +16,13 @@ than ``min_tokens`` words are left out, as the toolkit's ``--min_document_size_s
 does: short texts ("thank you!") are near-duplicates of each other by chance.
 
 How it scales: nothing runs per text in Python. Exact copies are collapsed first (the work
-is per distinct text). DuckDB splits the texts into words, builds the shingles and hashes
-each one to 64 bits; numpy computes the MinHash signatures over all shingles in blocks
-(``num_perm`` multiply-add-shift hash functions, the minimum per text taken column-wise
-over its texts grouped by length); the signature is cut into bands and texts that agree on a whole
-band are candidates (sorting each band's keys, not a Python index); the exact Jaccard of
-every candidate pair is counted in numpy; the stars come from a few rounds of array
-operations. Given the texts' times and a window, texts are proposed only
+is per distinct text). Arrow splits the texts into words (DuckDB builds longer shingles)
+and each distinct shingle is hashed to 64 bits; numpy computes the MinHash signatures
+(``num_perm`` multiply-add-shift hash functions; the texts of one length form a table,
+and each text's minimum is taken down its column); the signature is cut into bands and
+texts that agree on a whole band are candidates (sorting each band's keys, not a Python
+index); the exact Jaccard of every candidate pair is counted in numpy; the stars come
+from a few rounds of array operations. Given the texts' times and a window, texts are proposed only
 when posted in the same or neighbouring window-wide time cells, and the work runs in
 chunks of cells, so memory follows a chunk. At a million generated posts (about half a
 million distinct texts) this takes about a minute on two loaded cores where a per-text
