@@ -119,8 +119,9 @@ def test_llm_requests_from_ray_tasks_use_the_cache_and_usage_tables(
         with RayLLMClient(local_llm, store=db) as client:
             again = client.run_many(VERDICT_TASK, texts)
             assert client.usage.requests == sum(not r.ok for r in dist)
+    # The same cache keys as the local client. The answers themselves are not compared:
+    # every request is fenced with a fresh random boundary, so two runs send different
+    # prompts, and the 135M model's greedy answer sometimes changes with them.
     assert [r.key for r in dist] == [r.key for r in local]
-    once = [(a, b) for a, b in zip(local, dist, strict=True) if a.attempts == b.attempts == 1]
-    assert once, "every call needed a retry; the comparison is empty"
-    assert all(a.output == b.output for a, b in once)
+    assert any(r.ok for r in dist), "no call got a valid answer; nothing to compare"
     assert [r.output for r in again if r.cached] == [r.output for r in dist if r.ok]
