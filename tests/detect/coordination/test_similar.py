@@ -263,14 +263,26 @@ def test_bucket_counts_widen_for_a_long_text() -> None:
 _TEXT = st.text(alphabet="ab cdé ЖЯ1_2!.,'\n-", max_size=40)
 
 
-@given(st.lists(_TEXT, max_size=30), st.integers(1, 6), st.booleans())
-@settings(max_examples=150, deadline=None)
-def test_word_rows_are_the_texts_word_sets(texts: list[str], min_tokens: int, arrow: bool) -> None:
-    # Both splits of single words (Arrow's, the default, and DuckDB's for texts over 2
-    # GiB) against the Python reference.
+_ASCII_TEXT = st.text(alphabet="ab cd1_2!.,'\n-", max_size=40)
+
+
+@given(
+    st.lists(st.one_of(_TEXT, _ASCII_TEXT), max_size=30),
+    st.integers(1, 6),
+    st.booleans(),
+    st.integers(1, 200),
+)
+@settings(max_examples=200, deadline=None)
+def test_word_rows_are_the_texts_word_sets(
+    texts: list[str], min_tokens: int, arrow: bool, block_bytes: int
+) -> None:
+    # Both splits of single words (numpy's for ASCII texts with Arrow's regular
+    # expressions for the others, the default, in blocks of texts; DuckDB's for texts
+    # over 2 GiB) against the Python reference.
     limit = _similar._ARROW_SPLIT_BYTES if arrow else 0
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_similar, "_ARROW_SPLIT_BYTES", limit)
+        patch.setattr(_similar, "_SPLIT_BYTES", block_bytes)
         tid, sid, uniq = _similar._shingle_ids(pa.array(texts, pa.string()), 1, min_tokens)
     expected = {
         i: words
