@@ -312,6 +312,17 @@ def test_word_rows_are_the_texts_word_sets(
         assert {int(uniq[s]) for s in row} == got[int(tid[starts[position]])]
 
 
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string(), pa.string_view()])
+def test_words_of_every_string_layout(kind: pa.DataType) -> None:
+    texts = ["Ab c_1, ab!", "", "déjà vu: ça va", "  --  ", "x"]
+    words, counts = _similar._split_words(pa.array(texts, kind).slice(0))
+    assert words.to_pylist() == ["Ab", "c_1", "ab", "déjà", "vu", "ça", "va", "x"]
+    assert counts.tolist() == [3, 0, 4, 0, 1]
+    # A slice reads its own texts, not its array's first ones.
+    words, counts = _similar._split_words(pa.array(texts, kind).slice(2, 2))
+    assert words.to_pylist() == ["déjà", "vu", "ça", "va"] and counts.tolist() == [4, 0]
+
+
 @given(
     st.integers(1, 40), st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=120)
 )

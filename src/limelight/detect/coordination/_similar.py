@@ -265,6 +265,8 @@ def _split_words(texts: pa.Array) -> tuple[pa.ChunkedArray, np.ndarray]:
     The texts go in blocks of about ``_SPLIT_BYTES`` on two threads (numpy and Arrow's
     kernels let go of the interpreter lock), so memory follows a block, not the texts.
     """
+    if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+        texts = texts.cast(pa.large_string())  # string views and the like: plain offsets
     width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
     offsets = np.frombuffer(texts.buffers()[1], dtype=width)[
         texts.offset : texts.offset + len(texts) + 1
@@ -306,7 +308,7 @@ def _block_words(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     Arrow's regular-expression kernel (RE2, as DuckDB's) and their words put in place.
     """
     n = len(texts)
-    if texts.null_count or n == 0:
+    if texts.null_count or n == 0 or texts.buffers()[2] is None:
         return _regex_words(texts)
     width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
     offsets = np.frombuffer(texts.buffers()[1], dtype=width)[texts.offset : texts.offset + n + 1]
