@@ -29,10 +29,6 @@ def _has_table(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0])
 
 
-def _resident_mib() -> int:
-    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 // 2**20
-
-
 def test_a_closed_connection_leaves_nothing_behind() -> None:
     with connect() as first:
         first.execute("CREATE TEMP TABLE _t AS SELECT 1 AS x")
@@ -61,8 +57,9 @@ def test_a_closed_connection_hands_its_memory_back(monkeypatch: pytest.MonkeyPat
             "FROM range(6000000) t(i)"
         )
         conn.execute("CREATE TEMP TABLE _grouped AS SELECT s, count(*) AS n FROM _big GROUP BY s")
-        during = _resident_mib()
-    after = _resident_mib()
+        during = _duck._resident_mib()
+    after = _duck._resident_mib()
+    assert during is not None and after is not None
     assert during - after > 150, (during, after)
     assert _duck._PER_THREAD.key is None and used is not None  # the next one starts anew
     fresh = duckdb.connect(config=connection_config())

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -119,11 +118,6 @@ def _series(lam: np.ndarray, k: np.ndarray, *, rising: bool) -> np.ndarray:
         total[active] += term[active]
         active = active[term[active] > 1e-17 * total[active]]
     return total
-
-
-def _connect() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
-    """A private in-memory DuckDB for set-based work over Arrow tables (never the store)."""
-    return connect()
 
 
 _FIRST_ACTIONS = """
@@ -237,7 +231,7 @@ def co_actions(edges: pa.Table, actions: pa.Table, window: timedelta | float) ->
     observed counts the null model is tested on. Cost is linear in the sum, over edges, of
     the less active account's number of items.
     """
-    with _connect() as conn:
+    with connect() as conn:
         _shared_items(conn, edges, actions, window_microseconds(window), posts=True)
         return conn.sql(
             "SELECT * EXCLUDE (close) FROM _shared WHERE close ORDER BY source, target, item"
@@ -324,7 +318,7 @@ def edge_significance(
     significant = np.zeros(n, dtype=bool)
     if n and actions.num_rows:
         w_us = window_microseconds(window)
-        with _connect() as cur:
+        with connect() as cur:
             _shared_items(cur, edges, actions, w_us)
             cur.execute(_STRATA.format(window=w_us))
             *setup, select = _PER_STRATUM.split(";")

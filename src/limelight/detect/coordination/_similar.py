@@ -22,12 +22,12 @@ and each distinct shingle is hashed to 64 bits; numpy computes the MinHash signa
 and each text's minimum is taken down its column); the signature is cut into bands and
 texts that agree on a whole band are candidates (sorting each band's keys, not a Python
 index); the exact Jaccard of every candidate pair is counted in numpy; the stars come
-from a few rounds of array operations. Given the texts' times and a window, texts are proposed only
-when posted in the same or neighbouring window-wide time cells, and the work runs in
-chunks of cells, so memory follows a chunk. At a million generated posts (about half a
-million distinct texts) this takes about a minute on two loaded cores where a per-text
-Python index (datasketch) was stopped after a quarter of an hour (docs/coordination.md,
-"Speed").
+from a few rounds of array operations. Given the texts' times and a window, texts are
+proposed only when posted in the same or neighbouring window-wide time cells, and the
+work runs in chunks of cells, so memory follows a chunk. At a million generated posts
+(about half a million distinct texts) this takes about a minute on two loaded cores
+where a per-text Python index (datasketch) was stopped after a quarter of an hour
+(docs/coordination.md, "Speed").
 
 Bands and rows: ``b`` bands of ``r`` rows (``b * r <= num_perm``) are chosen to minimise
 the weighted area of wrongly proposed (below the threshold) and wrongly missed (above it)
@@ -267,10 +267,7 @@ def _split_words(texts: pa.Array) -> tuple[pa.ChunkedArray, np.ndarray]:
     """
     if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
         texts = texts.cast(pa.large_string())  # string views and the like: plain offsets
-    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
-    offsets = np.frombuffer(texts.buffers()[1], dtype=width)[
-        texts.offset : texts.offset + len(texts) + 1
-    ]
+    offsets = _offsets(texts)
     cuts = np.searchsorted(
         offsets, np.arange(int(offsets[0]) + _SPLIT_BYTES, int(offsets[-1]), _SPLIT_BYTES)
     )
@@ -303,15 +300,14 @@ def _block_words(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     neighbours over the block's bytes, and the words are the word bytes copied out with
     their lengths as offsets. In the 557,696 distinct texts of a million generated posts
     this took 0.5 to 0.7 s of CPU where Arrow's regular expressions (with the dropping of
-    empty pieces) took 1.9 to 2.2. The texts
-    with other characters (``\\pL`` and ``\\pN`` reach far beyond ASCII) are split by
-    Arrow's regular-expression kernel (RE2, as DuckDB's) and their words put in place.
+    empty pieces) took 1.9 to 2.2. The texts with other characters (``\\pL`` and
+    ``\\pN`` reach far beyond ASCII) are split by Arrow's regular-expression kernel
+    (RE2, as DuckDB's) and their words put in place.
     """
     n = len(texts)
     if texts.null_count or n == 0 or texts.buffers()[2] is None:
         return _regex_words(texts)
-    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
-    offsets = np.frombuffer(texts.buffers()[1], dtype=width)[texts.offset : texts.offset + n + 1]
+    offsets = _offsets(texts)
     data = np.frombuffer(texts.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
     offsets = (offsets - offsets[0]).astype(np.int64)
     size = data.size
@@ -354,6 +350,14 @@ def _block_words(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     counts[others] = other_counts
     order = np.argsort(owner, kind="stable")  # two ascending runs: a merge
     return pa.concat_arrays([words, other_words.cast(pa.string())]).take(pa.array(order)), counts
+
+
+def _offsets(texts: pa.Array) -> np.ndarray:
+    """A string or large string array's value offsets, as they lie in its buffer."""
+    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
+    return np.frombuffer(texts.buffers()[1], dtype=width)[
+        texts.offset : texts.offset + len(texts) + 1
+    ]
 
 
 def _regex_words(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
