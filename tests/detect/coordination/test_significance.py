@@ -9,6 +9,7 @@ significance test must.
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -143,15 +144,16 @@ def test_same_input_same_scores(actions: pa.Table, scored: pa.Table) -> None:
     assert edge_significance(edges, actions, WINDOW).equals(scored)
 
 
-@pytest.mark.parametrize("per_chunk", [200, 2000])
+@pytest.mark.parametrize("per_chunk", [1, 200, 2000])
 def test_chunks_of_edges_give_the_same_bits(
     actions: pa.Table, scored: pa.Table, per_chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Millions of edges are scored a range of edges at a time; the running sums carried
-    # from chunk to chunk must give exactly what one pass gives, whatever the cut.
+    # Millions of edges are scored a range of edges at a time (a block of edges x strata
+    # cells); the running sums carried from chunk to chunk must give exactly what one
+    # pass gives, whatever the cut, down to one edge a chunk.
     from limelight.detect.coordination import _significance
 
-    monkeypatch.setattr(_significance, "_ROWS_PER_CHUNK", per_chunk)
+    monkeypatch.setattr(_significance, "_CELLS_PER_CHUNK", per_chunk)
     edges = scored.select(scored.column_names[:7])
     assert edges.num_rows > 100  # many chunks
     assert edge_significance(edges, actions, WINDOW).equals(scored)
@@ -239,3 +241,107 @@ def test_poisson_tail_matches_the_direct_sum(k: int, lam: float) -> None:
     top = max(terms)
     direct = top + math.log(sum(math.exp(t - top) for t in terms))
     assert poisson_log_sf(np.array([k]), np.array([lam]))[0] == pytest.approx(direct, rel=1e-9)
+
+
+def _reference(edges: pa.Table, actions: pa.Table, window: float) -> list[tuple[float, int, float]]:
+    """(expected, observed, log p) per edge, computed directly from the module docstring.
+
+    Plain Python over dictionaries, sharing nothing with the module but ``poisson_log_sf``
+    (itself checked against a direct sum below): first actions, strata by behaviour and
+    log2 of popularity, degrees, the leave-out chance rate, the capped expectation and the
+    rarest-first prefixes (ties by stratum name), Bonferroni over the prefixes.
+    """
+    kinds = actions.column("behaviour").to_pylist() if "behaviour" in actions.column_names else None
+    first: dict[tuple[str, str], float] = {}
+    kind_of: dict[str, str] = {}
+    for i, (acc, item, at) in enumerate(
+        zip(*(actions.column(c).to_pylist() for c in ("account_id", "item", "at")), strict=True)
+    ):
+        if acc is None or item is None:
+            continue
+        t = at.timestamp()
+        first[(acc, item)] = min(first.get((acc, item), t), t)
+        kind_of[item] = kinds[i] if kinds else ""
+    times: dict[str, dict[str, float]] = {}
+    for (acc, item), t in first.items():
+        times.setdefault(item, {})[acc] = t
+    stratum: dict[str, str] = {}
+    totals: dict[str, list[float]] = {}  # close pairs, pairs, sum n^2, sum n
+    for item, by_acc in times.items():
+        n = len(by_acc)
+        if n < 2:
+            continue
+        name = ":".join(p for p in (kind_of[item], str(math.floor(math.log2(n)))) if p)
+        stratum[item] = name
+        ts = sorted(by_acc.values())
+        close = sum(1 for a, b in itertools.combinations(ts, 2) if abs(a - b) <= window)
+        tot = totals.setdefault(name, [0.0, 0.0, 0.0, 0.0])
+        for j, x in enumerate((close, n * (n - 1) / 2, n * n, n)):
+            tot[j] += x
+    degree: dict[tuple[str, str], int] = {}
+    items_of: dict[str, set[str]] = {}
+    for acc, item in first:
+        if item in stratum:
+            degree[(acc, stratum[item])] = degree.get((acc, stratum[item]), 0) + 1
+            items_of.setdefault(acc, set()).add(item)
+    ends = (edges.column(c).to_pylist() for c in ("source", "target"))
+    pairs = list(zip(*ends, strict=True))
+    seen: dict[tuple[int, str], list[int]] = {}  # (edge, stratum) -> [k, shared]
+    for e, (u, v) in enumerate(pairs):
+        for item in items_of.get(u, set()) & items_of.get(v, set()):
+            cell = seen.setdefault((e, stratum[item]), [0, 0])
+            cell[0] += abs(first[(u, item)] - first[(v, item)]) <= window
+            cell[1] += 1
+    k_of: dict[str, list[int]] = {}
+    for (_, name), (k, shared) in seen.items():
+        acc_k = k_of.setdefault(name, [0, 0])
+        acc_k[0] += k
+        acc_k[1] += shared
+    rate: dict[str, float] = {}
+    for name, (close, npairs, nn, m) in totals.items():
+        k, shared = k_of.get(name, [0, 0])
+        rate[name] = (1 + close - k) / (1 + npairs - shared) * nn / m**2
+    out = []
+    for e, (u, v) in enumerate(pairs):
+        cells = []
+        for name in sorted(rate):
+            du, dv = degree.get((u, name), 0), degree.get((v, name), 0)
+            if du and dv:
+                lam = min(du * dv * rate[name], min(du, dv))
+                cells.append((lam, name, seen.get((e, name), [0, 0])[0]))
+        cells.sort(key=lambda c: (c[0], c[1]))
+        best, lam_sum, k_sum = 0.0, 0.0, 0
+        for lam, _, k in cells:
+            lam_sum, k_sum = lam_sum + lam, k_sum + k
+            if k_sum:
+                best = min(best, float(poisson_log_sf(np.array([k_sum]), np.array([lam_sum]))[0]))
+        log_p = min(best + math.log(len(cells)), 0.0) if cells else 0.0
+        out.append((lam_sum, k_sum, log_p))
+    return out
+
+
+@pytest.mark.parametrize("behaviours", [False, True])
+def test_scores_equal_a_direct_computation_of_the_null_model(
+    actions: pa.Table, behaviours: bool
+) -> None:
+    if behaviours:  # two behaviours: the organic items in one, the rest in the other
+        items = actions.column("item").to_pylist()
+        kind = ["co-url" if i.startswith("item") else "co-repost" for i in items]
+        actions = actions.append_column("behaviour", pa.array(kind))
+    edges = co_action_edges(actions, WINDOW, 2)
+    scored = edge_significance(edges, actions, WINDOW)
+    want = _reference(edges, actions, WINDOW)
+    assert len(want) == scored.num_rows > 5000
+    got = zip(
+        scored.column("expected").to_pylist(),
+        scored.column("observed").to_pylist(),
+        (-scored.column("score").to_numpy() * math.log(10)).tolist(),
+        strict=True,
+    )
+    for (exp_got, obs_got, logp_got), (exp_want, obs_want, logp_want) in zip(
+        got, want, strict=True
+    ):
+        assert obs_got == obs_want
+        assert exp_got == pytest.approx(exp_want, rel=1e-9)
+        assert logp_got == pytest.approx(logp_want, rel=1e-9, abs=1e-12)
+    assert sum(1 for _, _, lp in want if lp < -20) >= 28  # the campaign's pairs at least

@@ -33,7 +33,6 @@ it with thresholds and TF-IDF weights.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -129,10 +128,11 @@ _FIRST_ACTIONS = """
     GROUP BY account_id, item
 """
 
-# One row per edge and item both accounts acted on; probed from the less active side of
-# each pair, so the join costs the sum over edges of min(d_u, d_v).
+# Each edge meets the items both accounts acted on; probed from the less active side of
+# each pair, so the join costs the sum over edges of min(d_u, d_v). ``{fa}`` is a table
+# of first actions, ``{select}`` and ``{group}`` say what comes out.
 _SHARED = """
-    WITH deg AS (SELECT account_id, count(*) AS d FROM _fa GROUP BY account_id),
+    WITH deg AS (SELECT account_id, count(*) AS d FROM {fa} GROUP BY account_id),
     e AS (
         SELECT _edges.source, _edges.target, _edges._eid,
                coalesce(ds.d, 0) <= coalesce(dt.d, 0) AS flip_free,
@@ -144,40 +144,41 @@ _SHARED = """
         LEFT JOIN deg ds ON ds.account_id = _edges.source
         LEFT JOIN deg dt ON dt.account_id = _edges.target
     )
-    SELECT {pair}, a.item,{posts}
-           abs(epoch_us(a.t) - epoch_us(b.t)) <= {window} AS close
+    SELECT {select}
     FROM e
-    JOIN _fa a ON a.account_id = e.lo
-    JOIN _fa b ON b.account_id = e.hi AND b.item = a.item
+    JOIN {fa} a ON a.account_id = e.lo
+    JOIN {fa} b ON b.account_id = e.hi AND b.item = a.item
+    {group}
 """
 
+_CLOSE = "abs(epoch_us(a.t) - epoch_us(b.t)) <= {window}"
 
-_POSTS = """
+# The evidence: one row per edge and item both accounts acted on, with both posts.
+_EVIDENCE = """
+           e.source, e.target, a.item,
            CASE WHEN flip_free THEN a.post_id ELSE b.post_id END AS source_post_id,
            CASE WHEN flip_free THEN a.t ELSE b.t END AS source_at,
            CASE WHEN flip_free THEN b.post_id ELSE a.post_id END AS target_post_id,
-           CASE WHEN flip_free THEN b.t ELSE a.t END AS target_at,"""
+           CASE WHEN flip_free THEN b.t ELSE a.t END AS target_at,
+           {close} AS close"""
+
+# The observed counts: per edge and stratum, the items both acted on and the co-actions
+# (within the window) among them, counted as the join goes.
+_OBSERVED = """
+           e._eid AS eid, a.stratum, (count(*) FILTER (WHERE {close}))::INTEGER AS k,
+           count(*)::INTEGER AS shared"""
 
 
-def _shared_items(
-    conn: duckdb.DuckDBPyConnection,
-    edges: pa.Table,
-    actions: pa.Table,
-    window_us: int,
-    *,
-    posts: bool = False,
+def _first_actions(
+    conn: duckdb.DuckDBPyConnection, edges: pa.Table, actions: pa.Table, *, posts: bool
 ) -> None:
-    """The temporary table ``_shared``: every item both accounts of an edge acted on, with
-    ``close`` for within the window.
+    """The temporary table ``_fa`` (each account's first action on each item) and the
+    edges registered as ``_edges`` with their row numbers (``_eid``).
 
-    Each row names its edge by ``eid`` (the edge's row number) and its item by a number,
-    unless ``posts`` asks for the evidence: then by ``source`` and ``target``, with the
-    item itself and both accounts' post ids and times. The rows stay in DuckDB, which
-    spills them under its memory cap: at 10M generated posts, two million co-url edges
-    share tens of millions of items, and a round trip through Arrow held them all in
-    memory; with numbers for edges and items, instead of account ids and links or texts,
-    each of those rows is a few bytes. Leaves the first-action table ``_fa`` on the
-    connection for the caller too.
+    Items and accounts are numbers unless ``posts`` asks for the evidence, which names
+    them: every later join and grouping is on them, and integers hash and compare faster
+    than ids, links or texts (an edge's account that never acted finds no number, and no
+    row, as its id would).
     """
     columns = ["account_id", "item", "at", "post_id"]
     if "behaviour" in actions.column_names:
@@ -190,9 +191,6 @@ def _shared_items(
     if not posts:
         number = numbered(acts.column("item"))[1]
         acts = acts.set_column(acts.column_names.index("item"), "item", number)
-        # Accounts by number as well: every later join and grouping is on accounts, and
-        # integer keys hash and compare faster than the ids (an edge's account that never
-        # acted finds no number, and no row, as its id would).
         names, account = numbered(acts.column("account_id"))
         acts = acts.set_column(acts.column_names.index("account_id"), "account_id", account)
         pairs = pa.table(
@@ -206,19 +204,30 @@ def _shared_items(
     conn.register("_edges", keyed)
     conn.execute(_FIRST_ACTIONS)
     conn.unregister("_acts")  # _fa holds what is needed; the numbered copy can go
-    pair = "e.source, e.target" if posts else "e._eid AS eid"
-    sql = _SHARED.format(window=window_us, posts=_POSTS if posts else "", pair=pair)
-    # The joins run in the order written: each edge's less active account's items, then a
-    # lookup of (other account, item). DuckDB's join-order optimizer, misled by its
-    # estimates, joined the first actions with themselves on the item first, a row per
-    # pair of accounts on every item (18 billion at 10M generated posts where the probe
-    # from the edges makes 313 million): 762 s against 23 s for the combined layer. The
-    # hash tables are built on the first actions, as written, and the edges' rows probe
-    # them: with numbered items DuckDB chose to build one on the 313 million rows of the
-    # first join instead (73 s and 0.9 GB more, against 18 s).
+
+
+def _join_shared(
+    conn: duckdb.DuckDBPyConnection, table: str, fa: str, select: str, window_us: int
+) -> None:
+    """Create ``table`` from the edges' shared items in ``fa`` (``_SHARED``).
+
+    The joins run in the order written: each edge's less active account's items, then a
+    lookup of (other account, item). DuckDB's join-order optimizer, misled by its
+    estimates, joined the first actions with themselves on the item first, a row per
+    pair of accounts on every item (18 billion at 10M generated posts where the probe
+    from the edges makes 313 million): 762 s against 23 s for the combined layer. The
+    hash tables are built on the first actions, as written, and the edges' rows probe
+    them: with numbered items DuckDB chose to build one on the 313 million rows of the
+    first join instead (73 s and 0.9 GB more, against 18 s).
+    """
+    close = _CLOSE.format(window=window_us)
+    grouped = select is _OBSERVED
+    sql = _SHARED.format(
+        fa=fa, select=select.format(close=close), group="GROUP BY ALL" if grouped else ""
+    )
     conn.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
     try:
-        conn.execute(f"CREATE TEMP TABLE _shared AS {sql}")
+        conn.execute(f"CREATE TEMP TABLE {table} AS {sql}")
     finally:
         conn.execute("RESET disabled_optimizers")
 
@@ -232,7 +241,8 @@ def co_actions(edges: pa.Table, actions: pa.Table, window: timedelta | float) ->
     the less active account's number of items.
     """
     with connect() as conn:
-        _shared_items(conn, edges, actions, window_microseconds(window), posts=True)
+        _first_actions(conn, edges, actions, posts=True)
+        _join_shared(conn, "_shared", "_fa", _EVIDENCE, window_microseconds(window))
         return conn.sql(
             "SELECT * EXCLUDE (close) FROM _shared WHERE close ORDER BY source, target, item"
         ).to_arrow_table()
@@ -262,15 +272,11 @@ _STRATA = """
         FROM _fa f JOIN _items i USING (item) GROUP BY ALL;
 """
 
-# Observed co-actions per edge and stratum, and the chance rate per stratum estimated from
-# the close pairs that are NOT on an edge under test (leave-out, add-one smoothed). Edge
-# and stratum numbers and counts are 32-bit: at 10M generated posts the combined layer has
-# 18 million (edge, stratum) observations and 40 million rows to score.
-_PER_STRATUM = """
-    CREATE TEMP TABLE _obs AS
-        SELECT c.eid, i.stratum, (count(*) FILTER (WHERE close))::INTEGER AS k,
-               count(*)::INTEGER AS shared
-        FROM _shared c JOIN _items i USING (item) GROUP BY ALL;
+# The chance rate per stratum, estimated from the close pairs that are NOT on an edge under
+# test (leave-out, add-one smoothed). ``_obs`` holds the observed counts per edge and
+# stratum (``_OBSERVED``); edge and stratum numbers and counts are 32-bit: at 10M
+# generated posts the combined layer has 18 million (edge, stratum) observations.
+_RATES = """
     CREATE TEMP TABLE _strata AS
         SELECT s.stratum,
                (1 + s.close - coalesce(o.k, 0)) / (1 + s.pairs - coalesce(o.shared, 0))
@@ -279,15 +285,7 @@ _PER_STRATUM = """
                      sum(n * n) AS nn, sum(n) AS m
               FROM _items GROUP BY stratum) s
         LEFT JOIN (SELECT stratum, sum(k) AS k, sum(shared) AS shared FROM _obs GROUP BY stratum) o
-            USING (stratum);
-    SELECT e._eid AS eid, du.stratum AS sid,
-           least(du.d * dv.d * s.c, least(du.d, dv.d)) AS lam,
-           coalesce(o.k, 0) AS k
-    FROM _edges e
-    JOIN _deg du ON du.account_id = e.source
-    JOIN _deg dv ON dv.account_id = e.target AND dv.stratum = du.stratum
-    JOIN _strata s ON s.stratum = du.stratum
-    LEFT JOIN _obs o ON o.eid = e._eid AND o.stratum = du.stratum
+            USING (stratum)
 """
 
 
@@ -319,27 +317,19 @@ def edge_significance(
     if n and actions.num_rows:
         w_us = window_microseconds(window)
         with connect() as cur:
-            _shared_items(cur, edges, actions, w_us)
+            _first_actions(cur, edges, actions, posts=False)
             cur.execute(_STRATA.format(window=w_us))
-            *setup, select = _PER_STRATUM.split(";")
-            cur.execute(";".join(setup))
-            # The (edge, stratum) rows stay in DuckDB, which spills them; they come out a
-            # range of edges at a time, so memory here follows a chunk, not every edge.
-            cur.execute("SET SESSION preserve_insertion_order = false")
-            cur.execute(f"CREATE TEMP TABLE _rows AS {select}")
-            per_edge = cur.sql("SELECT eid, count(*) AS c FROM _rows GROUP BY eid").to_arrow_table()
-            rows_of = np.bincount(
-                per_edge["eid"].to_numpy(), weights=per_edge["c"].to_numpy(), minlength=n
-            ).astype(np.int64)
-            carry = _Carry()
-            for lo, hi in _edge_ranges(rows_of, _ROWS_PER_CHUNK):
-                # Sorted by DuckDB's parallel sort: numpy's lexsorts of the same rows took
-                # most of the 18 s this loop spent at 10M generated posts.
-                part = cur.sql(
-                    f"SELECT eid, lam, k FROM _rows WHERE eid >= {lo} AND eid < {hi} "
-                    "ORDER BY eid, lam, sid"
-                ).to_arrow_table()
-                _score_chunk(part, expected, observed, log_p, carry)
+            # Only items two accounts acted on can be shared, and each brings its stratum;
+            # the counts per (edge, stratum) are made as the join goes, where a table of
+            # every (edge, item) row (313 million at 10M generated posts) used to be
+            # written first and grouped after.
+            cur.execute(
+                "CREATE TEMP TABLE _fs AS SELECT f.account_id, f.item, f.t, i.stratum "
+                "FROM _fa f JOIN _items i USING (item)"
+            )
+            _join_shared(cur, "_obs", "_fs", _OBSERVED, w_us)
+            cur.execute(_RATES)
+            _score_cells(_Cells.read(cur), expected, observed, log_p)
             # The family: pairs that shared an item (bounded by the pairs of each item).
             family = cur.execute(
                 "SELECT (SELECT count(DISTINCT account_id) FROM _deg), "
@@ -361,85 +351,132 @@ def edge_significance(
     return out
 
 
-#: (edge, stratum) rows brought into Python at a time by ``edge_significance``.
-_ROWS_PER_CHUNK = 4_000_000
+#: (edge, stratum) cells laid out at a time by ``edge_significance``.
+_CELLS_PER_CHUNK = 1_000_000
 
 
-@dataclass(slots=True)
-class _Carry:
-    """Running sums over the chunks, so that chunked prefix sums equal one pass's bits."""
+@dataclass(frozen=True, slots=True)
+class _Cells:
+    """What scoring needs from the connection, as arrays.
 
-    lam: float = 0.0
-    k: int = 0
-
-
-def _edge_ranges(rows_of: np.ndarray, per_chunk: int) -> list[tuple[int, int]]:
-    """Consecutive ranges of edge numbers holding about ``per_chunk`` rows each."""
-    n = rows_of.size
-    if n == 0:
-        return []
-    cum = np.cumsum(rows_of)
-    bounds = np.searchsorted(cum, np.arange(per_chunk, int(cum[-1]), per_chunk), side="left")
-    cuts = np.unique(np.r_[0, bounds + 1, n].clip(0, n))  # a handful of numbers
-    return [(int(a), int(b)) for a, b in itertools.pairwise(cuts) if b > a]
-
-
-def _score_chunk(
-    part: pa.Table,
-    expected: np.ndarray,
-    observed: np.ndarray,
-    log_p: np.ndarray,
-    carry: _Carry,
-) -> None:
-    """Add a range of edges' (edge, stratum) rows to ``expected``, ``observed``, ``log_p``.
-
-    The rows come sorted by edge, expected count and stratum number (ties in the
-    rarest-first order follow the stratum number), and are summed in that order.
+    ``first`` indexes each account's (stratum, d) rows in ``strata`` and ``d`` (sorted by
+    account, then stratum; the last account number has none, for edge ends that never
+    acted), ``source`` and ``target`` are the edges' account numbers, ``rate`` the chance
+    rate ``c_s`` by stratum number - 1, and ``obs_*`` the observed counts (any order).
     """
-    if part.num_rows == 0:
+
+    source: np.ndarray
+    target: np.ndarray
+    first: np.ndarray
+    strata: np.ndarray
+    d: np.ndarray
+    rate: np.ndarray
+    obs_eid: np.ndarray
+    obs_sid: np.ndarray
+    obs_k: np.ndarray
+
+    @classmethod
+    def read(cls, cur: duckdb.DuckDBPyConnection) -> _Cells:
+        deg = cur.sql("SELECT account_id, stratum, d FROM _deg ORDER BY account_id, stratum")
+        acc, sid, d = (np.asarray(a) for a in deg.fetchnumpy().values())
+        accounts = int(acc.max()) + 1 if acc.size else 0
+        ends = cur.sql("SELECT source, target FROM _edges ORDER BY _eid").to_arrow_table()
+        # An end whose account is past the last with a degree (or never acted) gets the
+        # empty row ``accounts``.
+        source, target = (
+            np.minimum(e.fill_null(accounts).to_numpy().astype(np.int64), accounts)
+            for e in ends.columns
+        )
+        rates = cur.sql("SELECT stratum, c FROM _strata").fetchnumpy()
+        rate = np.zeros(int(rates["stratum"].max()) if rates["stratum"].size else 0)
+        rate[np.asarray(rates["stratum"]) - 1] = np.asarray(rates["c"])
+        obs = cur.sql("SELECT eid, stratum, k FROM _obs").fetchnumpy()
+        return cls(
+            source=source,
+            target=target,
+            first=np.searchsorted(acc, np.arange(accounts + 2)),
+            strata=sid.astype(np.int64) - 1,
+            d=d.astype(np.int64),
+            rate=rate,
+            obs_eid=np.asarray(obs["eid"]),
+            obs_sid=np.asarray(obs["stratum"]) - 1,
+            obs_k=np.asarray(obs["k"]),
+        )
+
+    def degrees(self, accounts: np.ndarray) -> np.ndarray:
+        """One row per account, one column per stratum: its number of first actions."""
+        lo = self.first[accounts]
+        count = self.first[accounts + 1] - lo
+        width = self.rate.size
+        out = np.zeros(accounts.size * width, dtype=np.int64)
+        at = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
+        out[np.repeat(np.arange(0, out.size, width), count) + self.strata[at]] = self.d[at]
+        return out.reshape(accounts.size, width)
+
+
+def _score_cells(
+    cells: _Cells, expected: np.ndarray, observed: np.ndarray, log_p: np.ndarray
+) -> None:
+    """Each edge's expected and observed counts and log p-value, from its (edge, stratum) cells.
+
+    A cell is a stratum in which both accounts acted: its expected count is
+    ``min(d_us d_vs c_s, d_us, d_vs)``, its observed count the edge's co-actions there
+    (0 where it has none). An edge's p-value is the best Poisson tail over its cells
+    accumulated rarest first: the cells sorted by expected count (ties by stratum number),
+    then for each prefix (the rarest stratum, the two rarest, ...) the observed and
+    expected counts are summed and tested, and the smallest p-value is multiplied by the
+    number of prefixes (Bonferroni). Co-actions spread over several obscure strata add up,
+    while a stratum where co-actions are expected (viral items) cannot dilute the evidence
+    of the rarer ones.
+
+    A range of edges at a time is laid out as a dense block, one row per stratum (in
+    rarest-first order, per edge) and one column per edge, so that each prefix is one
+    vector addition and every sum runs within its edge. It replaced a DuckDB table of
+    every cell (40 million at 10M generated posts) sorted a range of edges at a time and
+    summed with running totals over all edges: 19 s of the combined layer's 41 s there,
+    and running totals that lost a small prefix's last digits against a large total.
+    """
+    n, width = cells.source.size, cells.rate.size
+    if n == 0 or width == 0:
         return
-    eid = part["eid"].to_numpy()
-    lam = part["lam"].to_numpy(zero_copy_only=False)
-    k = part["k"].to_numpy().astype(np.int64)
-    del part
-    starts = np.flatnonzero(np.r_[True, eid[1:] != eid[:-1]])
-    chunk = eid[starts]  # the edges of this chunk, one each
-    expected[chunk] += np.add.reduceat(lam, starts)
-    observed[chunk] += np.add.reduceat(k, starts)
-    _rarest_first(starts, chunk, lam, k, log_p, carry)
-
-
-def _rarest_first(
-    starts: np.ndarray,
-    chunk: np.ndarray,
-    lam: np.ndarray,
-    k: np.ndarray,
-    log_p: np.ndarray,
-    carry: _Carry,
-) -> None:
-    """Each edge's log p-value: the best Poisson tail over its strata accumulated rarest first.
-
-    The rows of edge ``chunk[j]`` start at ``starts[j]``, sorted by expected count; for
-    each prefix (the rarest stratum, the two rarest, ...) the observed and expected
-    counts are summed and tested, and the smallest p-value is multiplied by the number of
-    prefixes (Bonferroni). Co-actions spread over several obscure strata add up, while a
-    stratum where co-actions are expected (viral items) cannot dilute the evidence of the
-    rarer ones. Writes the edges of this chunk into ``log_p``; the running sums go on in
-    ``carry``, so the chunks give the bits one pass over every row would.
-    """
-    sizes = np.diff(np.r_[starts, lam.size])
-    cum_lam = np.cumsum(np.r_[carry.lam, lam])
-    cum_k = np.cumsum(np.r_[carry.k, k])
-    # Row i's running sum is cum[i + 1]; an edge's rows subtract the sum before its first.
-    before = np.repeat(starts, sizes)
-    prefix_lam = cum_lam[1:] - cum_lam[before]
-    prefix_k = cum_k[1:] - cum_k[before]
-    carry.lam, carry.k = float(cum_lam[-1]), int(cum_k[-1])
-    tail = np.zeros(lam.size)  # a prefix without co-actions has a tail of exactly 1
-    tested = prefix_k > 0
-    tail[tested] = poisson_log_sf(prefix_k[tested], prefix_lam[tested])
-    best = np.minimum.reduceat(tail, starts)
-    log_p[chunk] = np.minimum(best + np.log(sizes), 0.0)
+    per_chunk = max(1, _CELLS_PER_CHUNK // width)
+    # The observed counts in order of chunk: a counting sort when the chunk numbers fit
+    # 16 bits (numpy's stable sort is a radix sort there), 1.9 s less than DuckDB's
+    # ORDER BY of 18 million rows.
+    chunk = cells.obs_eid // per_chunk
+    by_chunk = np.argsort(
+        chunk.astype(np.int16) if n // per_chunk < 2**15 else chunk, kind="stable"
+    )
+    obs_at = np.searchsorted(chunk[by_chunk], np.arange(0, n // per_chunk + 2))
+    del chunk
+    obs_eid, obs_sid, obs_k = (a[by_chunk] for a in (cells.obs_eid, cells.obs_sid, cells.obs_k))
+    del by_chunk
+    for j, lo in enumerate(range(0, n, per_chunk)):
+        hi = min(lo + per_chunk, n)
+        du = cells.degrees(cells.source[lo:hi])
+        dv = cells.degrees(cells.target[lo:hi])
+        lam = np.minimum((du * dv) * cells.rate, np.minimum(du, dv))
+        lam[(du == 0) | (dv == 0)] = np.inf
+        del du, dv
+        k = np.zeros(lam.shape, dtype=np.int64)
+        o = slice(obs_at[j], obs_at[j + 1])
+        k[obs_eid[o] - lo, obs_sid[o]] = obs_k[o]
+        order = np.argsort(lam, axis=1, kind="stable")
+        lam = np.ascontiguousarray(np.take_along_axis(lam, order, axis=1).T)
+        k = np.ascontiguousarray(np.take_along_axis(k, order, axis=1).T)
+        del order
+        cell = lam != np.inf  # each edge's cells come first in its column
+        lam[~cell] = 0.0
+        for row in range(1, width):  # prefix sums down each column
+            lam[row] += lam[row - 1]
+            k[row] += k[row - 1]
+        expected[lo:hi] = lam[-1]
+        observed[lo:hi] = k[-1]
+        tested = cell & (k > 0)  # a prefix without co-actions has a tail of exactly 1
+        tail = np.zeros(lam.shape)
+        tail[tested] = poisson_log_sf(k[tested], lam[tested])
+        prefixes = cell.sum(axis=0)
+        log_p[lo:hi] = np.minimum(tail.min(axis=0) + np.log(np.maximum(prefixes, 1)), 0.0)
 
 
 def _benjamini_hochberg(log_p: np.ndarray, n_tests: float, alpha: float) -> np.ndarray:
