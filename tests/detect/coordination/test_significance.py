@@ -159,6 +159,22 @@ def test_chunks_of_edges_give_the_same_bits(
     assert edge_significance(edges, actions, WINDOW).equals(scored)
 
 
+@pytest.mark.parametrize("by_pairs", ["all", "none"])
+def test_pairs_and_probes_count_the_same(
+    actions: pa.Table, scored: pa.Table, by_pairs: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each stratum finds the items an edge's accounts share either from the items' pairs
+    # of accounts or by probing from the edges, whichever is estimated cheaper; either
+    # way for every stratum gives the same bits.
+    from limelight.detect.coordination import _significance
+
+    where = "" if by_pairs == "all" else "WHERE false"
+    sql = f"CREATE TEMP TABLE _by_pairs AS SELECT DISTINCT stratum FROM _items {where}"
+    monkeypatch.setattr(_significance, "_BY_PAIRS", sql)
+    edges = scored.select(scored.column_names[:7])
+    assert edge_significance(edges, actions, WINDOW).equals(scored)
+
+
 def test_empty_inputs_give_empty_tables() -> None:
     actions = _actions([])
     edges = co_action_edges(actions, WINDOW, 2)
