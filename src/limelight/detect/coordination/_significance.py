@@ -207,9 +207,16 @@ def _first_actions(
 
 
 def _join_shared(
-    conn: duckdb.DuckDBPyConnection, table: str, fa: str, select: str, window_us: int
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    fa: str,
+    select: str,
+    window_us: int,
+    *,
+    grouped: bool = False,
 ) -> None:
-    """Create ``table`` from the edges' shared items in ``fa`` (``_SHARED``).
+    """Create ``table`` from the edges' shared items in ``fa`` (``_SHARED``), its rows
+    grouped by the non-aggregate columns of ``select`` when ``grouped``.
 
     The joins run in the order written: each edge's less active account's items, then a
     lookup of (other account, item). DuckDB's join-order optimizer, misled by its
@@ -221,7 +228,6 @@ def _join_shared(
     first join instead (73 s and 0.9 GB more, against 18 s).
     """
     close = _CLOSE.format(window=window_us)
-    grouped = select is _OBSERVED
     sql = _SHARED.format(
         fa=fa, select=select.format(close=close), group="GROUP BY ALL" if grouped else ""
     )
@@ -301,7 +307,7 @@ def _observed_counts(conn: duckdb.DuckDBPyConnection, window_us: int, n_edges: i
     finally:
         conn.execute("RESET disabled_optimizers")
     conn.execute("DROP TABLE _fs_pairs")
-    _join_shared(conn, "_obs_probed", "_fs_probe", _OBSERVED, window_us)
+    _join_shared(conn, "_obs_probed", "_fs_probe", _OBSERVED, window_us, grouped=True)
     conn.execute("INSERT INTO _obs SELECT * FROM _obs_probed")
     for table in ("_obs_probed", "_fs_probe", "_by_pairs"):
         conn.execute(f"DROP TABLE {table}")
