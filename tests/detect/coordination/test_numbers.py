@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from limelight.detect.coordination._numbers import numbered
+from limelight.detect.coordination._numbers import index_ranges, numbered
 
 _VALUES = st.one_of(
     st.none(), st.sampled_from(["", "a", "b", "é", "zz", "a "]), st.text(max_size=3)
@@ -25,3 +26,9 @@ def test_numbers_name_each_distinct_value(chunks: list[list[str | None]], in_ord
         # Chunked in, chunked out.
         assert isinstance(index, pa.ChunkedArray) == isinstance(values, pa.ChunkedArray)
         assert index.to_pylist() == [None if v is None else expected.index(v) for v in flat]
+
+
+def test_index_ranges_concatenate_each_segment() -> None:
+    starts, lengths = np.array([5, 0, 9, 2]), np.array([2, 0, 3, 1])
+    assert index_ranges(starts, lengths).tolist() == [5, 6, 9, 10, 11, 2]
+    assert index_ranges(starts[:0], lengths[:0]).size == 0

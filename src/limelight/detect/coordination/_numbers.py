@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["MIX", "distinct_ints", "numbered", "without_repeats"]
+__all__ = ["MIX", "distinct_ints", "index_ranges", "numbered", "without_repeats"]
 
 #: The odd 64-bit multiplier (2^64 over the golden ratio) that spreads integer keys over
 #: 64 bits (Fibonacci hashing): MinHash band keys and the stars' node ranks.
@@ -71,3 +71,14 @@ def without_repeats(ordered: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
+
+
+def index_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The concatenated index ranges ``starts[i] .. starts[i] + lengths[i] - 1``: the
+    positions of chosen rows' segments in a flat array (shingles of texts, strata of
+    accounts)."""
+    total = int(lengths.sum())
+    ends = np.cumsum(lengths)
+    out: np.ndarray = np.arange(total, dtype=np.int64)
+    out += np.repeat(starts - (ends - lengths), lengths)
+    return out

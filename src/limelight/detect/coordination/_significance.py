@@ -43,7 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from limelight.detect.coordination._duck import connect
-from limelight.detect.coordination._numbers import numbered
+from limelight.detect.coordination._numbers import index_ranges, numbered
 from limelight.errors import InputError
 
 __all__ = [
@@ -485,7 +485,7 @@ class _Cells:
         count = self.first[accounts + 1] - lo
         width = self.rate.size
         out = np.zeros(accounts.size * width, dtype=np.int64)
-        at = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
+        at = index_ranges(lo, count)
         out[np.repeat(np.arange(0, out.size, width), count) + self.strata[at]] = self.d[at]
         return out.reshape(accounts.size, width)
 

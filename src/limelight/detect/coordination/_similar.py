@@ -65,7 +65,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from limelight.detect.coordination._duck import connect
-from limelight.detect.coordination._numbers import MIX, distinct_ints, numbered, without_repeats
+from limelight.detect.coordination._numbers import (
+    MIX,
+    distinct_ints,
+    index_ranges,
+    numbered,
+    without_repeats,
+)
 from limelight.detect.coordination._stars import star_clusters
 
 __all__ = [
@@ -221,7 +227,7 @@ def _text_sets(
     def block_sets(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         block = np.arange(hi - lo, dtype=np.int64)
         code = np.repeat(block * width, sizes[lo:hi])
-        code += sid[_ranges(starts[positions[lo:hi]], sizes[lo:hi])]
+        code += sid[index_ranges(starts[positions[lo:hi]], sizes[lo:hi])]
         code = without_repeats(np.sort(code))
         return (code % width).astype(np.int32), np.bincount(code // width, minlength=hi - lo)
 
@@ -318,7 +324,7 @@ def _block_words(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     others = distinct_ints(np.searchsorted(offsets, wide, side="right") - 1)
     if others.size:
         lengths = offsets[others + 1] - offsets[others]
-        word[_ranges(offsets[others], lengths)] = False
+        word[index_ranges(offsets[others], lengths)] = False
     # A word starts at a word byte after a non-word byte or at a text's first byte, and
     # ends likewise; texts lie back to back, so their first and last bytes are set apart.
     first = offsets[:-1][offsets[:-1] < size]
@@ -574,15 +580,6 @@ def _key_order(key: np.ndarray) -> np.ndarray:
     return (packed & low).astype(np.int64)
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The concatenated index ranges ``starts[i] .. starts[i] + lengths[i] - 1``."""
-    total = int(lengths.sum())
-    ends = np.cumsum(lengths)
-    out: np.ndarray = np.arange(total, dtype=np.int64)
-    out += np.repeat(starts - (ends - lengths), lengths)
-    return out
-
-
 def _bucket_counts(starts: np.ndarray, sid: np.ndarray, uniq: np.ndarray) -> np.ndarray:
     """Per text, how many of its shingles fall in each of ``_BUCKETS`` hash buckets.
 
@@ -657,9 +654,9 @@ def _verified(
         at = todo[lo:hi]
         block = np.arange(hi - lo, dtype=np.int64)
         la, lb = size_a[lo:hi], size_b[lo:hi]
-        first = np.repeat(block, la) * n_sh + sid[_ranges(starts[pairs[at, 0]], la)]
+        first = np.repeat(block, la) * n_sh + sid[index_ranges(starts[pairs[at, 0]], la)]
         owner = np.repeat(block, lb)
-        second = owner * n_sh + sid[_ranges(starts[pairs[at, 1]], lb)]
+        second = owner * n_sh + sid[index_ranges(starts[pairs[at, 1]], lb)]
         pos = np.minimum(np.searchsorted(first, second), first.size - 1)
         shared = np.bincount(owner[first[pos] == second], minlength=hi - lo)
         keep[at] = shared / (la + lb - shared) >= threshold
