@@ -6,6 +6,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import itertools
+import json
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from limelight.store import Database
 
 RUSSIAN = "coortweet-russian-coord/russian_coord_tweets.csv"
 BREXIT = "twarc2-v2-json/brexit.jsonl"
+V1 = "twitter-v1-json/tweet_parser_public_api_sample.json"
 
 
 def _adds_up(summary: dict[str, int] | object) -> None:
@@ -139,6 +141,36 @@ def test_empty_file_is_not_an_error(tmp_path: Path, data_dir: Path) -> None:
     with Database(tmp_path / "s.duckdb") as db:
         f = ingest_paths([data_dir / "twarc2-v2-json/empty.json"], db).files[0]
     assert (f.status, f.read) == ("empty", 0)
+
+
+def test_an_empty_json_array_is_empty_and_a_lone_bracket_is_not(tmp_path: Path) -> None:
+    empty, cut = tmp_path / "empty.json", tmp_path / "cut.json"
+    empty.write_text("[ \n ]\n")
+    cut.write_text("[")
+    with Database(tmp_path / "s.duckdb") as db:
+        files = ingest_paths([empty, cut], db).files
+    assert (files[0].status, files[0].read) == ("empty", 0)
+    assert files[1].status == "error" and "truncated" in (files[1].message or "")
+
+
+def test_a_json_array_on_one_line_is_described_by_its_records(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    # A whole file on one line parses as one list; the error must name the records' keys.
+    users = [{"ID": "1", "profile": {}, "tweet": ["hi"]}, {"ID": "2", "profile": {}}]
+    odd = tmp_path / "users.json"
+    odd.write_text(json.dumps(users))
+    # ... and a known format written that way is still recognised.
+    tweets = [json.loads(line) for line in (data_dir / V1).read_text().splitlines()[:3]]
+    known = tmp_path / "tweets.json"
+    known.write_text(json.dumps(tweets))
+    with Database(tmp_path / "s.duckdb") as db:
+        odd_file, known_file = ingest_paths([odd, known], db).files
+    assert odd_file.status == "error"
+    assert "ID, profile, tweet" in (odd_file.message or "")
+    assert "keys list" not in (odd_file.message or "")
+    assert known_file.format == "twitter-v1"
+    assert known_file.read >= 3 and known_file.rejected == 0
 
 
 def test_unknown_format_names_the_choices(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from limelight.sources._base import CsvReader, JsonReader, readers
 __all__ = ["detect_format", "first_json_values"]
 
 _MAX_PROBE_LINES = 50
+_EMPTY_ARRAY = re.compile(rb"\[\s*\]\s*")
 
 
 def detect_format(path: Path, head: bytes) -> str | None:
@@ -34,6 +36,8 @@ def detect_format(path: Path, head: bytes) -> str | None:
     if not text:
         return None
     if text[:1] in (b"{", b"["):
+        if _EMPTY_ARRAY.fullmatch(text):
+            return None  # an empty JSON array: no records, like an empty file
         values = first_json_values(text)
         for value in values:
             for cls in readers():
@@ -79,6 +83,8 @@ def first_json_values(text: bytes) -> list[Any]:
             break
     if values and not (len(values) == 1 and isinstance(values[0], list)):
         return [v for v in values if not isinstance(v, list)] or values
+    if values:  # the block held a whole JSON array on one line: its first items
+        return list(values[0][:5])
     if text[:1] == b"[":
         try:
             for i, item in enumerate(ijson.items(io.BytesIO(text), "item", use_float=True)):
