@@ -51,7 +51,6 @@ What the format does not give, and what stands in:
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -59,9 +58,16 @@ from functools import lru_cache
 import orjson
 
 from limelight.errors import RecordError
-from limelight.normalize import normalize_hashtag, normalize_url, parse_time
+from limelight.normalize import normalize_url, parse_time
 from limelight.records import Account, Post, Record
 from limelight.sources._base import CsvReader, register_reader
+from limelight.sources._text_entities import (
+    replied_handle,
+    retweeted_handle,
+    text_hashtags,
+    text_links,
+    text_mentions,
+)
 from limelight.sources.io_archive import count
 from limelight.sources.twitter_v2 import is_self_link
 
@@ -97,14 +103,7 @@ _AUTHOR_COLUMNS = (
     "account_category",
     "new_june_2018",
 )
-_RT = re.compile(r"RT @?([A-Za-z0-9_]{1,15}):")
-_HANDLE = re.compile(r"@([A-Za-z0-9_]{1,15})")
-_MENTION = re.compile(r"(?<![A-Za-z0-9_@])@([A-Za-z0-9_]{1,15})")
-_HASHTAG = re.compile(r"(?<![\w&])[#＃](\w+)")
-_LINK = re.compile(r"https?://[^\s…]+(…)?")
-_LINK_TAIL = ".,;:!?)]}'\"”’"
 _TWITTER = "https://twitter.com/"
-_hashtag = lru_cache(maxsize=65_536)(normalize_hashtag)
 
 
 @lru_cache(maxsize=65_536)
@@ -159,17 +158,6 @@ def _status_of(link: str) -> tuple[str, str] | None:
     if len(parts) >= 3 and parts[1] in ("status", "statuses") and parts[2].isdigit():
         return parts[0].lower(), parts[2]
     return None
-
-
-def _text_links(text: str) -> list[str]:
-    out: list[str] = []
-    for m in _LINK.finditer(text):
-        if m.group(1):  # cut off by the collector ("https://t.co/S3pDD…"): not a link
-            continue
-        link = m.group(0).rstrip(_LINK_TAIL)
-        if len(link) > 10:
-            out.append(normalize_url(link))
-    return out
 
 
 def _expanded_links(row: dict[str, str], post_id: str) -> tuple[list[str], tuple[str, str] | None]:
@@ -244,16 +232,16 @@ class Ira538Reader(CsvReader):
         if expanded:
             urls, ref = _expanded_links(row, post_id)
         else:
-            urls = _text_links(text) if "http" in text else []
+            urls = text_links(text)
         ref_post = ref_account = reply_account = None
         if text.startswith("RT ") and kind != "quote":
-            m = _RT.match(text)
-            if m:
-                kind, ref_account = "repost", "@" + m.group(1).lower()
-        elif text.startswith("@") and kind == "original":
-            m = _HANDLE.match(text)
-            if m:
-                kind, reply_account = "reply", "@" + m.group(1).lower()
+            ref_account = retweeted_handle(text)
+            if ref_account:
+                kind = "repost"
+        elif kind == "original":
+            reply_account = replied_handle(text)
+            if reply_account:
+                kind = "reply"
         if ref is not None and kind in ("repost", "quote"):
             # The link names the retweeted or quoted post itself: better than the RT handle.
             ref_account, ref_post = "@" + ref[0], ref[1]
@@ -269,8 +257,8 @@ class Ira538Reader(CsvReader):
             ref_account_id=ref_account,
             reply_to_account_id=reply_account,
             urls=urls,
-            hashtags=[_hashtag(h) for h in _HASHTAG.findall(text)] if "#" in text else [],
-            mentions=["@" + h.lower() for h in _MENTION.findall(text)] if "@" in text else [],
+            hashtags=text_hashtags(text),
+            mentions=text_mentions(text),
             raw=orjson.dumps(row).decode() if self.options.keep_raw else None,
         )
         region = row.get("region")

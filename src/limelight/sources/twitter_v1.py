@@ -49,7 +49,7 @@ from limelight.records import Account, Deletion, Post, Record
 from limelight.sources._base import JsonReader, register_reader
 from limelight.sources.twitter_v2 import is_self_link, post_kind
 
-__all__ = ["GnipActivityReader", "TwitterV1Reader", "client_name"]
+__all__ = ["GnipActivityReader", "TwitterV1Reader", "client_name", "user_account"]
 
 _EMPTY: Mapping[str, Any] = {}
 _hashtag = lru_cache(maxsize=65_536)(normalize_hashtag)
@@ -111,6 +111,36 @@ def _user_url(user: Mapping[str, Any]) -> str | None:
     if links:
         url = links[0].get("expanded_url") or url
     return normalize_url(url) if url else None
+
+
+def user_account(
+    u: Mapping[str, Any], platform: str, seen_at: datetime | None, *, keep_raw: bool = False
+) -> Account:
+    """An Account from a v1.1 user object (also what TwiBot-20 keeps as a profile)."""
+    uid = _sid(u, "id")
+    if not uid:
+        raise RecordError("a user object without id_str or id")
+    return Account(
+        platform=platform,
+        account_id=uid,
+        handle=u.get("screen_name") or None,
+        display_name=u.get("name") or None,
+        created_at=_time(u.get("created_at")),
+        description=u.get("description") or None,
+        followers=u.get("followers_count"),
+        following=u.get("friends_count"),
+        posts_count=u.get("statuses_count"),
+        likes_count=u.get("favourites_count"),
+        listed_count=u.get("listed_count"),
+        verified=u.get("verified"),
+        default_profile=u.get("default_profile"),
+        default_image=u.get("default_profile_image"),
+        location=u.get("location") or None,
+        url=_user_url(u),
+        lang=u.get("lang") or None,
+        seen_at=seen_at,
+        raw=orjson.dumps(u).decode() if keep_raw else None,
+    )
 
 
 @register_reader
@@ -215,30 +245,7 @@ class TwitterV1Reader(JsonReader):
             self._tweet(ref, out)
 
     def _account(self, u: Mapping[str, Any], seen_at: datetime | None) -> Account:
-        uid = _sid(u, "id")
-        if not uid:
-            raise RecordError("a user object without id_str or id")
-        return Account(
-            platform=self.platform,
-            account_id=uid,
-            handle=u.get("screen_name") or None,
-            display_name=u.get("name") or None,
-            created_at=_time(u.get("created_at")),
-            description=u.get("description") or None,
-            followers=u.get("followers_count"),
-            following=u.get("friends_count"),
-            posts_count=u.get("statuses_count"),
-            likes_count=u.get("favourites_count"),
-            listed_count=u.get("listed_count"),
-            verified=u.get("verified"),
-            default_profile=u.get("default_profile"),
-            default_image=u.get("default_profile_image"),
-            location=u.get("location") or None,
-            url=_user_url(u),
-            lang=u.get("lang") or None,
-            seen_at=seen_at,
-            raw=orjson.dumps(u).decode() if self.options.keep_raw else None,
-        )
+        return user_account(u, self.platform, seen_at, keep_raw=self.options.keep_raw)
 
     def _deletion(self, value: Mapping[str, Any]) -> Deletion:
         notice = value["delete"]
