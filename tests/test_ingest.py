@@ -157,7 +157,7 @@ def test_a_json_array_on_one_line_is_described_by_its_records(
     tmp_path: Path, data_dir: Path
 ) -> None:
     # A whole file on one line parses as one list; the error must name the records' keys.
-    users = [{"ID": "1", "profile": {}, "tweet": ["hi"]}, {"ID": "2", "profile": {}}]
+    users = [{"uid": "1", "bio": {}, "posts": ["hi"]}, {"uid": "2", "bio": {}}]
     odd = tmp_path / "users.json"
     odd.write_text(json.dumps(users))
     # ... and a known format written that way is still recognised.
@@ -167,7 +167,7 @@ def test_a_json_array_on_one_line_is_described_by_its_records(
     with Database(tmp_path / "s.duckdb") as db:
         odd_file, known_file = ingest_paths([odd, known], db).files
     assert odd_file.status == "error"
-    assert "ID, profile, tweet" in (odd_file.message or "")
+    assert "uid, bio, posts" in (odd_file.message or "")
     assert "keys list" not in (odd_file.message or "")
     assert known_file.format == "twitter-v1"
     assert known_file.read >= 3 and known_file.rejected == 0

@@ -9,7 +9,8 @@ apparent popularity the detectors account for. ``automated_share`` counts every
 likely-automated author, in a campaign or not, and so overlaps the campaign share.
 
 Items are ranked within their kind by manufactured volume, then volume. The timeline
-repeats the counts per time bucket for the ``timeline_items`` top items of each kind.
+repeats the counts per time bucket for the ``timeline_items`` top items of each kind;
+a post without a time (TwiBot-20's tweet texts) counts in the totals but has no bucket.
 """
 
 from __future__ import annotations
@@ -153,5 +154,6 @@ SELECT p.item_kind, p.item,
            AS automated_only_volume,
        count(DISTINCT p.post_id) FILTER (WHERE p.part = 'organic') AS organic_volume
 FROM _amp_posts p JOIN _amp_top t USING (item_kind, item)
+WHERE p.created_at IS NOT NULL
 GROUP BY ALL ORDER BY p.item_kind, p.item, bucket
 """

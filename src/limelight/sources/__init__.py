@@ -14,6 +14,7 @@ from limelight.sources import (  # noqa: F401 - imported to register the readers
     ira_538,
     mastodon,
     twarc_csv,
+    twibot20,
     twitter_v1,
     twitter_v2,
 )

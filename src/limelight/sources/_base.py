@@ -123,6 +123,7 @@ DETECTION_ORDER: tuple[str, ...] = (
     "twarc2-flat",
     "twitter-v1",
     "gnip-activity",
+    "twibot-20",
     "twarc-csv",
     "io-archive",
     "io-archive-users",

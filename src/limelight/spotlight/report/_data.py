@@ -74,7 +74,11 @@ def highlight_segments(text: str | None, spans: list[dict[str, Any]]) -> list[di
 
 
 def _add_sparklines(db: Database, amp: dict[str, list[dict[str, Any]]]) -> None:
-    """Give each shown amplification row its posts over time, on one shared time axis."""
+    """Give each shown amplification row its posts over time, on one shared time axis
+    (none where its posts have no times)."""
+    for rows in amp.values():
+        for r in rows:
+            r["sparkline_svg"] = ""
     if not db.has_table(TIMELINE):
         return
     keys = [f"{r['item_kind']}\x1f{r['item']}" for rows in amp.values() for r in rows]
@@ -102,7 +106,8 @@ def _add_sparklines(db: Database, amp: dict[str, list[dict[str, Any]]]) -> None:
     for rows in amp.values():
         for r in rows:
             found = grouped.get((r["item_kind"], r["item"]))
-            r["sparkline_svg"] = sparkline_svg(*found) if found else ""
+            if found:
+                r["sparkline_svg"] = sparkline_svg(*found)
 
 
 def _rows(db: Database, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
