@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
+from limelight.errors import InputError
 from limelight.ingest import ingest_paths
 from limelight.store import Database
 
@@ -230,6 +231,35 @@ def test_directories_are_read_file_by_file(tmp_path: Path, data_dir: Path) -> No
         _adds_up(summary)
         assert [Path(f.path).name for f in summary.files] == ["brexit.jsonl", "kpop.jsonl"]
         assert summary.total("stored") == db.count("posts")
+
+
+def test_a_directory_walk_leaves_out_the_notes_beside_the_data(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    folder = tmp_path / "in"
+    (folder / "docs").mkdir(parents=True)
+    shutil.copy(data_dir / BREXIT, folder / "brexit.jsonl")
+    shutil.copy(data_dir / "ira-538-by-author/authors.csv", folder / "authors.csv")
+    for note in ("README.md", "LICENSE-MIT", "docs/CITATION.cff", "DESCRIPTION"):
+        (folder / note).write_text("Some words, about the data.\n")
+    with Database(tmp_path / "s.duckdb") as db:
+        summary = ingest_paths([folder], db)
+        _adds_up(summary)
+        named = ingest_paths([folder / "README.md"], db).files[0]
+    statuses = [(Path(f.path).name, f.status) for f in summary.files]
+    assert statuses[:2] == [("authors.csv", "ok"), ("brexit.jsonl", "ok")]
+    assert sorted(statuses[2:]) == [
+        ("CITATION.cff", "not-data"),
+        ("DESCRIPTION", "not-data"),
+        ("LICENSE-MIT", "not-data"),
+        ("README.md", "not-data"),
+    ]
+    assert summary.ok and summary.total("stored") > 0
+    assert named.status == "error"  # named on its own, a note is read, and is not data
+    (folder / "brexit.jsonl").unlink()
+    (folder / "authors.csv").unlink()
+    with Database(tmp_path / "s.duckdb") as db, pytest.raises(InputError, match="only notes"):
+        ingest_paths([folder], db)
 
 
 @pytest.mark.parametrize("name", [RUSSIAN, "twarc2-v2-json/flat.jsonl"])

@@ -12,6 +12,7 @@ import gc
 import hashlib
 import io
 import os
+import re
 import signal
 import threading
 import time
@@ -39,6 +40,8 @@ __all__ = [
     "IngestSummary",
     "expand_paths",
     "ingest_paths",
+    "is_documentation",
+    "split_paths",
 ]
 
 #: Records per transaction: large enough that DuckDB's per-statement cost is amortized,
@@ -78,7 +81,7 @@ class FileSummary:
     duplicates: int = 0
     rejected: int = 0
     accounts: int = 0
-    status: str = "ok"  # ok | unchanged | empty | error
+    status: str = "ok"  # ok | unchanged | empty | error | not-data
     message: str | None = None
     seconds: float = 0.0
 
@@ -162,9 +165,45 @@ class _StopBetweenBatches:
 _stop = _StopBetweenBatches()
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named directly, plus every non-hidden file under each directory, sorted."""
+#: What a directory walk leaves out: the notes a folder of collected data usually holds
+#: beside it (readme, licence, citation, code, images). Named on the command line, such
+#: a file is read like any other.
+_NOT_DATA_SUFFIXES = frozenset(
+    {
+        ".md", ".markdown", ".rst", ".pdf", ".html", ".htm", ".doc", ".docx", ".png",
+        ".jpg", ".jpeg", ".gif", ".svg", ".py", ".r", ".ipynb", ".sh", ".yml", ".yaml",
+        ".toml", ".cff",
+    }
+)  # fmt: skip
+_NOT_DATA_NAMES = frozenset(
+    {"readme", "license", "licence", "copying", "notice", "authors", "changelog", "citation"}
+    | {"description"}
+)
+
+
+_DATA_SUFFIXES = frozenset(
+    {".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".gz", ".bz2", ".zst", ".zstd", ".xz"}
+)
+_NOTE_NAME = re.compile(rf"({'|'.join(sorted(_NOT_DATA_NAMES))})([^a-z0-9]|$)")
+
+
+def is_documentation(path: Path) -> bool:
+    """Whether a file's name marks it as notes beside data, not data (README.md,
+    LICENSE-MIT, CITATION.cff, a script, an image); a data suffix always means data."""
+    suffix = path.suffix.lower()
+    if suffix in _DATA_SUFFIXES:
+        return False
+    return suffix in _NOT_DATA_SUFFIXES or _NOTE_NAME.match(path.name.lower()) is not None
+
+
+def split_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """The files to read and the documentation files that directory walks left out.
+
+    Files named directly are always read. Under a directory, every non-hidden file is
+    read, sorted, except those ``is_documentation`` names.
+    """
     out: list[Path] = []
+    left: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(
@@ -172,14 +211,25 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 for q in p.rglob("*")
                 if q.is_file() and not any(part.startswith(".") for part in q.relative_to(p).parts)
             )
-            if not found:
-                raise InputError(f"{p}: the directory holds no files to ingest")
-            out.extend(found)
+            data = [q for q in found if not is_documentation(q)]
+            if not data:
+                what = "only notes (readme, licence, ...)" if found else "no files"
+                raise InputError(
+                    f"{p}: the directory holds {what} to ingest; name a file directly to "
+                    "read it anyway"
+                )
+            out.extend(data)
+            left.extend(q for q in found if is_documentation(q))
         elif p.exists():
             out.append(p)
         else:
             raise InputError(f"{p}: no such file or directory; check the path")
-    return out
+    return out, left
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """The files ``ingest_paths`` reads for ``paths`` (see ``split_paths``)."""
+    return split_paths(paths)[0]
 
 
 def fingerprint(path: Path) -> str:
@@ -213,8 +263,9 @@ def ingest_paths(
     """Ingest files (or directories of files) into ``db`` and return what happened.
 
     A file that fails (unknown format, truncated, missing columns) is reported in its
-    FileSummary with status "error" and a one-line message; the other files go on. Raise
-    nothing for bad data; raise InputError only for paths that do not exist.
+    FileSummary with status "error" and a one-line message; the other files go on. Notes
+    that a directory walk left out (``split_paths``) come last, with status "not-data".
+    Raise nothing for bad data; raise InputError only for paths that do not exist.
 
     Files of ``parallel_min_bytes`` or more are parsed on ``workers`` processes (default:
     one per core); the store ends up the same as with one. ``batch_size`` is records per
@@ -224,7 +275,7 @@ def ingest_paths(
     """
     n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     summary = IngestSummary()
-    files = expand_paths(paths)
+    files, notes = split_paths(paths)
     # Parsing makes millions of short-lived dicts and records and no reference cycles;
     # the cyclic collector would rescan the live batch again and again (measured: ingest
     # takes ~1.7x as long with it on).
@@ -253,6 +304,14 @@ def ingest_paths(
     finally:
         if gc_was_enabled:
             gc.enable()
+    for path in notes:
+        summary.files.append(
+            FileSummary(
+                path=str(path),
+                status="not-data",
+                message="left out of the directory as notes, not data; name it to read it",
+            )
+        )
     return summary
 
 

@@ -135,9 +135,13 @@ def print_run(run: AnalysisRun, *, report_line: bool = True) -> None:
             f"{s.total('read'):,} read, {s.total('stored'):,} new, "
             f"{s.total('duplicates'):,} already held, {s.total('rejected'):,} rejected"
         )
+        notes = sum(f.status == "not-data" for f in s.files)
         if unchanged:
             what += f"; {unchanged} unchanged file{'s' if unchanged > 1 else ''} skipped"
-        status = "skipped" if unchanged == len(s.files) else "done" if s.ok else "failed files"
+        if notes:
+            what += f"; {notes} note file{'s' if notes > 1 else ''} (readme, licence) left out"
+        read = len(s.files) - notes
+        status = "skipped" if unchanged == read else "done" if s.ok else "failed files"
         table.add_row("ingest", status, f"{sum(f.seconds for f in s.files):.1f}", what)
         for f in s.files:
             if f.status == "error":
