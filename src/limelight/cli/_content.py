@@ -9,6 +9,7 @@ docs/schema.md and the models in docs/models/persuasion.md and docs/models/ai_te
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from limelight.cli._common import DbOption, console, handle_errors, print_json
+from limelight.cli._common import DbOption, console, err_console, handle_errors, print_json
 from limelight.cli._scale import AddressOption, EngineOption, chosen_engine
 from limelight.errors import InputError
 from limelight.store import Database
@@ -338,9 +339,21 @@ def _print_persuasion(name: str, report: dict[str, Any]) -> None:
     )
 
 
-def _read_jsonl(path: Path) -> tuple[list[Any], list[str]]:
+@dataclass(frozen=True, slots=True)
+class _BadLine:
+    """A line of a ``text`` input that could not be scored, and why."""
+
+    item_id: Any
+    line: int
+    reason: str
+
+
+def _read_jsonl(path: Path) -> tuple[list[Any], list[str], list[int | _BadLine]]:
+    """The ids and texts of the good lines, and every non-empty line in order: the
+    position of its text, or why it has none."""
     ids: list[Any] = []
     texts: list[str] = []
+    order: list[int | _BadLine] = []
     try:
         lines = path.read_bytes().splitlines()
     except OSError as exc:
@@ -351,16 +364,16 @@ def _read_jsonl(path: Path) -> tuple[list[Any], list[str]]:
         try:
             item = orjson.loads(line)
         except orjson.JSONDecodeError:
-            raise InputError(
-                f"{path}:{number}: not JSON; give one object per line with id and text"
-            ) from None
+            order.append(_BadLine(number, number, "not JSON"))
+            continue
+        item_id = item.get("id", number) if isinstance(item, dict) else number
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-            raise InputError(
-                f'{path}:{number}: no "text" string; give one object per line with id and text'
-            )
-        ids.append(item.get("id", number))
+            order.append(_BadLine(item_id, number, 'no "text" string'))
+            continue
+        order.append(len(texts))
+        ids.append(item_id)
         texts.append(item["text"])
-    return ids, texts
+    return ids, texts, order
 
 
 @handle_errors
@@ -377,12 +390,18 @@ def text(
     from limelight.detect.content import AiTextModel, PersuasionModel
     from limelight.embed import embed_texts
 
-    ids, texts = _read_jsonl(file)
+    ids, texts, order = _read_jsonl(file)
+    bad = [b for b in order if isinstance(b, _BadLine)]
+    if bad and not texts:
+        raise InputError(
+            f"{file}:{bad[0].line}: {bad[0].reason}, and no line has an object with a text; "
+            'give one {"id", "text"} object per line'
+        )
     persuasion = PersuasionModel(fast=fast_techniques)
     vectors = embed_texts(texts) if persuasion.reads_minilm else None
     hits = persuasion.find(texts, vectors)
     scores = AiTextModel(use_encoder=ai_encoder).score(texts, vectors)
-    lines = [
+    scored = [
         orjson.dumps(
             {
                 "id": item_id,
@@ -403,6 +422,25 @@ def text(
         )
         for item_id, found, sc in zip(ids, hits, scores, strict=True)
     ]
+    # One output line per input line, a line that could not be read with its reason.
+    lines = [
+        scored[o]
+        if isinstance(o, int)
+        else orjson.dumps({"id": o.item_id, "line": o.line, "error": o.reason})
+        for o in order
+    ]
+    for o in bad[:3]:
+        err_console.print(
+            f"[yellow]warning:[/yellow] {file}:{o.line}: {o.reason}; written as an error line",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if bad:
+        err_console.print(
+            f"{len(texts)} lines scored, {len(bad)} could not be read (their output lines "
+            'carry "error")',
+            highlight=False,
+        )
     body = b"".join(line + b"\n" for line in lines)
     if out is None:
         sys.stdout.write(body.decode())

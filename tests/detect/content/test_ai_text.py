@@ -128,3 +128,10 @@ def test_a_self_revealing_post_scores_high_even_when_the_head_does_not(
     [score] = ai_text_model.score([text])
     assert score.rule == "self_reveal" and score.phrase == "as an ai language model"
     assert score.ai_score >= 0.97 >= score.model_score or score.ai_score == score.model_score
+
+
+def test_a_blank_text_is_not_ai_written(ai_text_model: AiTextModel) -> None:
+    # Short tweets lean generated in TweepFake; a text with no characters is no evidence.
+    blank, short = ai_text_model.score(["", " \n\t"]), ai_text_model.score(["lol"])
+    assert [s.ai_score for s in blank] == [0.0, 0.0] and all(s.rule is None for s in blank)
+    assert short[0].model_score > 0.0

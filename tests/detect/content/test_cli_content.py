@@ -102,8 +102,25 @@ def test_text_scores_each_line_of_a_jsonl_file(tmp_path: Path, data_dir: Path) -
     )
 
 
-def test_text_names_the_bad_line(tmp_path: Path) -> None:
+def test_text_keeps_each_bad_line_as_an_error_line_in_its_place(tmp_path: Path) -> None:
     src = tmp_path / "bad.jsonl"
-    src.write_text('{"id": 1, "text": "fine"}\n{"id": 2}\n', encoding="utf-8")
+    src.write_text(
+        '{"id": 1, "text": "fine"}\n{"id": 2}\nnot json\n\n{"id": 4, "text": ""}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["text", str(src), "--out", str(out), "--no-ai-encoder"])
+    assert result.exit_code == 0, result.output
+    assert "bad.jsonl:2" in result.output and "bad.jsonl:3" in result.output
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [1, 2, 3, 4]  # one line out per line in, blanks aside
+    assert rows[1] == {"id": 2, "line": 2, "error": 'no "text" string'}
+    assert rows[2] == {"id": 3, "line": 3, "error": "not JSON"}
+    assert "error" not in rows[0] and rows[3]["ai_generated"] == 0.0
+
+
+def test_text_refuses_a_file_with_no_readable_line(tmp_path: Path) -> None:
+    src = tmp_path / "bad.jsonl"
+    src.write_text("a,b\n1,2\n", encoding="utf-8")
     result = runner.invoke(app, ["text", str(src)])
-    assert result.exit_code == 2 and "bad.jsonl:2" in result.output
+    assert result.exit_code == 2 and "bad.jsonl:1" in result.output

@@ -113,18 +113,25 @@ class AiTextModel:
     def model_scores(
         self, texts: Sequence[str], embeddings: np.ndarray | None = None
     ) -> np.ndarray:
-        """The head's probability of AI authorship per text."""
+        """The head's probability of AI authorship per text; 0 for a blank text.
+
+        A text with nothing but white space carries no evidence of any writer, and the
+        head, which learned that short tweets lean generated, would give it 0.99.
+        """
         if self.head.spec.embedding and embeddings is None:
             embeddings = embed_texts(texts)
         if len(texts) == 0:
             return np.zeros(0)
         ngram_z = self.head.decision(build_features(list(texts), embeddings, self.head.spec))[:, 0]
         if self.encoder is None:
-            return sigmoid(ngram_z)
-        blend = self.encoder.report["blend"]
-        encoder_z = self.encoder.logits(texts)[:, 0]
-        z = blend["encoder"] * encoder_z + blend["ngram"] * ngram_z + blend["bias"]
-        return sigmoid(z)
+            z = ngram_z
+        else:
+            blend = self.encoder.report["blend"]
+            encoder_z = self.encoder.logits(texts)[:, 0]
+            z = blend["encoder"] * encoder_z + blend["ngram"] * ngram_z + blend["bias"]
+        p: np.ndarray = sigmoid(z)
+        p[[not t.strip() for t in texts]] = 0.0
+        return p
 
     def score(
         self, texts: Sequence[str], embeddings: np.ndarray | None = None
