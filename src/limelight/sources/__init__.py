@@ -17,6 +17,7 @@ from limelight.sources import (  # noqa: F401 - imported to register the readers
     twibot20,
     twitter_v1,
     twitter_v2,
+    users_csv,
 )
 from limelight.sources._base import (
     CsvReader,

@@ -132,6 +132,7 @@ DETECTION_ORDER: tuple[str, ...] = (
     "cnt-csv",
     "coortweet-multi",
     "coortweet",
+    "twitter-users-csv",
 )
 
 
