@@ -122,3 +122,18 @@ def test_ingested_profiles_are_scored(tmp_path: Path, data_dir: Path) -> None:
             "FROM account_scores s JOIN accounts a USING (platform, account_id)"
         )[0]
     assert fake > 0.8 and genuine < 0.2
+
+
+def test_analyze_scores_a_file_of_profiles_alone(tmp_path: Path, data_dir: Path) -> None:
+    lines = (data_dir / CRESCI / "users_fake_followers.csv").read_text(encoding="utf-8")
+    cut = tmp_path / "profiles.csv"
+    cut.write_text("\n".join(lines.splitlines()[:201]) + "\n", encoding="utf-8")
+    db, out = tmp_path / "s.duckdb", tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["analyze", str(cut), "--db", str(db), "--out", str(out), "--no-content"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "200 account profiles" in result.output
+    assert (out / "report.html").stat().st_size > 0
+    with Database(db) as store:
+        assert store.query("SELECT count(*) FROM account_scores")[0][0] == 200

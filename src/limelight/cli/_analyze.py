@@ -106,10 +106,10 @@ def run_analysis(
             on_stage("ingest", "start")
             summary = ingest_paths(paths, db, fmt=fmt, force=force)
             on_stage("ingest", "done" if summary.ok else "some files failed")
-        if db.count("posts") == 0:
+        if db.count("posts") == 0 and db.count("accounts") == 0:
             raise InputError(
-                f"{db_path}: the store holds no posts; give the files to read, e.g. "
-                f"`limelight analyze collected.jsonl --db {db_path}`"
+                f"{db_path}: the store holds no posts or accounts; give the files to read, "
+                f"e.g. `limelight analyze collected.jsonl --db {db_path}`"
             )
         stages = run_stages(db, settings, on_stage=on_stage, force=force)
         on_stage("report", "start")
@@ -133,7 +133,8 @@ def print_run(run: AnalysisRun, *, report_line: bool = True) -> None:
         unchanged = sum(f.status == "unchanged" for f in s.files)
         what = (
             f"{s.total('read'):,} read, {s.total('stored'):,} new, "
-            f"{s.total('duplicates'):,} already held, {s.total('rejected'):,} rejected"
+            f"{s.total('duplicates'):,} already held, {s.total('rejected'):,} rejected, "
+            f"{s.total('accounts'):,} account profiles"
         )
         notes = sum(f.status == "not-data" for f in s.files)
         if unchanged:
