@@ -166,8 +166,9 @@ _stop = _StopBetweenBatches()
 
 
 #: What a directory walk leaves out: the notes a folder of collected data usually holds
-#: beside it (readme, licence, citation, code, images). Named on the command line, such
-#: a file is read like any other.
+#: beside it (readme, licence, citation, code, images), by suffix or by name ("LICENSE",
+#: "LICENSE-MIT", "README.txt"). A data suffix always means data. Named on the command
+#: line, any file is read.
 _NOT_DATA_SUFFIXES = frozenset(
     {
         ".md", ".markdown", ".rst", ".pdf", ".html", ".htm", ".doc", ".docx", ".png",
@@ -175,16 +176,13 @@ _NOT_DATA_SUFFIXES = frozenset(
         ".toml", ".cff",
     }
 )  # fmt: skip
-_NOT_DATA_NAMES = frozenset(
-    {"readme", "license", "licence", "copying", "notice", "authors", "changelog", "citation"}
-    | {"description"}
+_NOT_DATA_NAME = re.compile(
+    r"(readme|license|licence|copying|notice|authors|changelog|citation|description)"
+    r"([^a-z0-9]|$)"
 )
-
-
 _DATA_SUFFIXES = frozenset(
     {".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".gz", ".bz2", ".zst", ".zstd", ".xz"}
 )
-_NOTE_NAME = re.compile(rf"({'|'.join(sorted(_NOT_DATA_NAMES))})([^a-z0-9]|$)")
 
 
 def is_documentation(path: Path) -> bool:
@@ -193,7 +191,7 @@ def is_documentation(path: Path) -> bool:
     suffix = path.suffix.lower()
     if suffix in _DATA_SUFFIXES:
         return False
-    return suffix in _NOT_DATA_SUFFIXES or _NOTE_NAME.match(path.name.lower()) is not None
+    return suffix in _NOT_DATA_SUFFIXES or _NOT_DATA_NAME.match(path.name.lower()) is not None
 
 
 def split_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
@@ -212,11 +210,12 @@ def split_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
                 if q.is_file() and not any(part.startswith(".") for part in q.relative_to(p).parts)
             )
             data = [q for q in found if not is_documentation(q)]
+            if not found:
+                raise InputError(f"{p}: the directory holds no files to ingest")
             if not data:
-                what = "only notes (readme, licence, ...)" if found else "no files"
                 raise InputError(
-                    f"{p}: the directory holds {what} to ingest; name a file directly to "
-                    "read it anyway"
+                    f"{p}: the directory holds only notes (readme, licence, ...), no data; "
+                    "name a file directly to read it anyway"
                 )
             out.extend(data)
             left.extend(q for q in found if is_documentation(q))
