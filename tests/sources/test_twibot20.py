@@ -99,6 +99,7 @@ def test_clean_profile_undoes_the_stringified_values() -> None:
         "entities": "{'url': {'urls': [{'url': 'https://t.co/x', "
         "'expanded_url': 'http://a.example/p?utm_source=x'}]}} ",
         "status": "{'text': __import__('os').system('true')} ",
+        "profile_location": "{[1]: 2} ",
     }
     user = clean_profile(profile)
     assert user["id"] == "12" and user["screen_name"] == "someone"
@@ -106,6 +107,7 @@ def test_clean_profile_undoes_the_stringified_values() -> None:
     assert user["lang"] is None
     assert user["entities"]["url"]["urls"][0]["expanded_url"] == "http://a.example/p?utm_source=x"
     assert user["status"] is None  # not a literal: never evaluated
+    assert user["profile_location"] is None  # a literal Python cannot build
 
 
 def test_labels_are_kept_and_a_rerun_stores_nothing_twice(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def _value(key: str, raw: Any) -> Any:
     if key in _OBJECTS and text[:1] in ("{", "["):
         try:
             return ast.literal_eval(text)  # literals only: never runs code
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             return None
     return text
 
