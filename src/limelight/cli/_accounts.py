@@ -6,6 +6,8 @@ Both are thin shells over ``limelight.detect.accounts``; ``account_report`` ther
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,11 +21,13 @@ from limelight.cli._common import DbOption, console, handle_errors, print_json
 from limelight.cli._scale import AddressOption, EngineOption, chosen_engine
 from limelight.detect.accounts import (
     BOT_KINDS,
+    SCORES_TABLE,
     AccountModel,
     AccountScorer,
     AccountScores,
     account_report,
     default_model_path,
+    label_agreement,
     train_account_model,
 )
 from limelight.errors import InputError
@@ -69,6 +73,14 @@ def accounts(
     ] = None,
     model: ModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    label_field: Annotated[
+        str | None,
+        typer.Option(
+            "--label-field",
+            help="Compare the scores with the labels the data brought, kept in the "
+            "accounts' raw JSON under this name (TwiBot-20: label; Kaggle CSV: bot).",
+        ),
+    ] = None,
     engine: EngineOption = None,
     address: AddressOption = None,
 ) -> None:
@@ -76,6 +88,10 @@ def accounts(
     if not db.exists():
         raise InputError(
             f"{db}: no such database; create it with `limelight ingest FILE --db {db}`"
+        )
+    if label_field is not None and not _FIELD.fullmatch(label_field):
+        raise InputError(
+            f"--label-field {label_field!r}: give a plain field name, such as label or bot"
         )
     ray_engine = chosen_engine(engine, address)
     with Database(db) as store:
@@ -86,6 +102,7 @@ def accounts(
         if scores.table.num_rows == 0:
             raise InputError(f"{db}: the store holds no accounts or posts; ingest data first")
         scores.write(store)
+        agreement = _agreement(store, label_field) if label_field else None
     if out is not None:
         try:
             pacsv.write_csv(scores_csv_table(scores), out)
@@ -94,6 +111,8 @@ def accounts(
                 f"{out}: cannot write the CSV ({exc.strerror}); choose another --out"
             ) from None
     summary = _summary(scores)
+    if agreement is not None:
+        summary["labels"] = {"field": label_field, **agreement}
     if as_json:
         print_json(summary)
         return
@@ -112,8 +131,44 @@ def accounts(
     console.print(table)
     for c in scores.cohorts[:5]:
         console.print(f"{c['cohort_id']}: {c['evidence']}", highlight=False, soft_wrap=True)
+    if agreement is not None:
+        console.print(_agreement_line(str(label_field), agreement), highlight=False)
     where = f" and {out}" if out else ""
     console.print(f"stored in table account_scores of {db}{where}", highlight=False)
+
+
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _agreement(store: Database, field: str) -> dict[str, Any]:
+    """The scores against the labels under ``field`` of the accounts' raw JSON."""
+    rows = store.arrow(
+        f"SELECT s.bot_score, json_extract_string(a.raw, '$.{field}') AS label "
+        f"FROM {SCORES_TABLE} s JOIN accounts a USING (platform, account_id)"
+    )
+    found = label_agreement(
+        rows.column("bot_score").to_numpy(zero_copy_only=False),
+        rows.column("label").to_pylist(),
+    )
+    if not found["labelled"]:
+        raise InputError(
+            f"no scored account has a bot or human label under raw.{field}; ingest data "
+            "that keeps its labels (TwiBot-20, a profile CSV with a bot or label column) "
+            "or name the field it uses"
+        )
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in found.items()}
+
+
+def _agreement_line(field: str, a: dict[str, Any]) -> str:
+    def num(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.3f}"
+
+    return (
+        f"against raw.{field}: {a['labelled']:,} labelled accounts ({a['bots']:,} bots, "
+        f"{a['unlabelled']:,} without a label): AUC {num(a['auc'])}; bots called at "
+        f"{a['threshold']}: precision {num(a['precision'])}, recall {num(a['recall'])}, "
+        f"F1 {num(a['f1'])}, accuracy {num(a['accuracy'])}"
+    )
 
 
 def _summary(scores: AccountScores) -> dict[str, Any]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from limelight.cli import app
-from limelight.detect.accounts import LabelledAccounts, account_report
+from limelight.detect.accounts import LabelledAccounts, account_report, label_agreement
 from limelight.store import Database
 
 runner = CliRunner()
@@ -105,3 +107,38 @@ def test_train_accounts_without_evaluation_writes_a_loadable_model(
 
     m = AccountModel.load(out)
     assert "folds" not in m.report and m.general.names
+
+
+def test_scores_are_compared_with_the_labels_the_data_brought(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    db = tmp_path / "kaggle.duckdb"
+    folder = data_dir / "kaggle-twitter-bot-2017"
+    assert runner.invoke(app, ["ingest", str(folder), "--db", str(db)]).exit_code == 0
+    result = runner.invoke(app, ["accounts", "--db", str(db), "--label-field", "bot", "--json"])
+    assert result.exit_code == 0, result.output
+    labels = json.loads(result.stdout)["labels"]
+    with Database(db) as store:
+        bots, total = store.query(
+            "SELECT count(*) FILTER (WHERE json_extract_string(raw, '$.bot') = '1'), count(*) "
+            "FROM accounts"
+        )[0]
+    assert (labels["labelled"], labels["bots"], labels["unlabelled"]) == (total, bots, 0)
+    # Kaggle's bots mostly say they are bots; the model learned them (in-sample figure).
+    assert labels["auc"] > 0.8 and 0.0 < labels["recall"] <= 1.0
+    missing = runner.invoke(app, ["accounts", "--db", str(db), "--label-field", "verdict"])
+    assert missing.exit_code == 2 and "raw.verdict" in missing.output
+
+
+def test_label_agreement_counts_what_it_can_read() -> None:
+    scores = np.array([0.9, 0.2, 0.7, 0.4, 0.99])
+    found = label_agreement(scores, ["bot", "human", "0", " YES ", "maybe"])
+    assert (found["labelled"], found["unlabelled"], found["bots"]) == (4, 1, 2)
+    # Bot pairs above human ones: (0.9, 0.2), (0.9, 0.7), (0.4, 0.2) of four.
+    assert found["auc"] == pytest.approx(0.75)
+    assert (found["precision"], found["recall"], found["f1"], found["accuracy"]) == (
+        0.5,
+        0.5,
+        0.5,
+        0.5,
+    )

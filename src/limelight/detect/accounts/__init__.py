@@ -21,6 +21,7 @@ from limelight.detect.accounts._features import (
     FeatureSpec,
     compute_features,
 )
+from limelight.detect.accounts._metrics import label_agreement
 from limelight.detect.accounts._model import AccountModel, Prediction, default_model_path
 from limelight.detect.accounts._reasons import reason_text
 from limelight.detect.accounts._score import (
@@ -53,6 +54,7 @@ __all__ = [
     "account_report",
     "compute_features",
     "default_model_path",
+    "label_agreement",
     "load_training_data",
     "reason_text",
     "scoring_table",

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "BOT_LABELS",
+    "HUMAN_LABELS",
     "apply_isotonic",
     "auc",
     "calibration_report",
@@ -20,6 +22,7 @@ __all__ = [
     "f1_at",
     "fit_isotonic",
     "fit_platt",
+    "label_agreement",
 ]
 
 
@@ -163,4 +166,37 @@ def calibration_report(logit: np.ndarray, label: np.ndarray, fold: np.ndarray) -
         "brier": round(float((w * (p - y) ** 2).sum() / w.sum()), 4),
         "ece": round(ece, 4),
         "reliability": table,
+    }
+
+
+#: Label values taken as bot (1) or human (0) when an analyst's data carries its own
+#: labels (TwiBot-20's "1"/"0", Kaggle's bot column, words); anything else is unlabelled.
+BOT_LABELS = frozenset({"1", "1.0", "bot", "bots", "true", "yes", "fake", "spambot"})
+HUMAN_LABELS = frozenset({"0", "0.0", "human", "humans", "false", "no", "genuine", "real"})
+
+
+def label_agreement(
+    bot_score: np.ndarray, labels: list[str | None], threshold: float = 0.5
+) -> dict[str, Any]:
+    """How scores agree with labels the data brought: AUC, and precision, recall, F1 and
+    accuracy with bots called at ``threshold``. Labels are read with ``BOT_LABELS`` and
+    ``HUMAN_LABELS`` (case and spaces ignored); the rest are counted as unlabelled."""
+    words = [(v or "").strip().lower() for v in labels]
+    known = np.array([w in BOT_LABELS or w in HUMAN_LABELS for w in words], dtype=bool)
+    y = np.array([w in BOT_LABELS for w in words], dtype=np.int64)[known]
+    s = np.asarray(bot_score, dtype=np.float64)[known]
+    pred = s >= threshold
+    tp = int((pred & (y == 1)).sum())
+    fp = int((pred & (y == 0)).sum())
+    fn = int((~pred & (y == 1)).sum())
+    return {
+        "labelled": int(known.sum()),
+        "unlabelled": int((~known).sum()),
+        "bots": int(y.sum()),
+        "auc": auc(s, y) if s.size else float("nan"),
+        "threshold": threshold,
+        "precision": tp / (tp + fp) if tp + fp else float("nan"),
+        "recall": tp / (tp + fn) if tp + fn else float("nan"),
+        "f1": f1_at(s, y, threshold),
+        "accuracy": float((pred == (y == 1)).mean()) if s.size else float("nan"),
     }
