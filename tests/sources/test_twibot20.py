@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from limelight.cli import app
 from limelight.ingest import ingest_paths
 from limelight.sources import resolve_format
+from limelight.sources._io import read_head
 from limelight.sources.twibot20 import clean_profile
 from limelight.store import Database
 from tests.conftest import ReadResult, read_all
@@ -146,3 +147,18 @@ def test_analyze_runs_on_posts_without_times(data_dir: Path, tmp_path: Path) -> 
         buckets = store.query("SELECT count(*) FROM amplification_timeline")[0][0]
     assert scored == 100
     assert tags[0][0] > 0 and buckets == 0  # counted, but no time to put them on
+
+
+def test_a_one_line_array_is_detected_from_its_first_items(
+    data_dir: Path, tmp_path: Path, users: list[dict[str, Any]]
+) -> None:
+    # The sample is one 3 MB line: detection reads its first items, not the whole line.
+    sample = data_dir / SAMPLE
+    assert len(read_head(sample)) < sample.stat().st_size // 4
+    # Items larger than the first block: the head grows until five of them are whole.
+    big = [dict(u, tweet=[t * 40 for t in (u["tweet"] or [])]) for u in users[:20]]
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(big), encoding="utf-8")
+    head = read_head(path)
+    assert 256 * 1024 < len(head) < path.stat().st_size
+    assert resolve_format(path, None) == "twibot-20"

@@ -153,23 +153,50 @@ _PROBE_LINES = 5
 def read_head(path: Path, n: int = SNIFF_BYTES) -> bytes:
     """The first ``n`` decompressed bytes of ``path``; for JSON, at least its first lines.
 
-    One API page per line can be megabytes long, and detection needs whole lines.
+    One API page per line can be megabytes long, and detection needs whole lines. A JSON
+    array written on one line (TwiBot-20's files, many exports: hundreds of MB) needs
+    only its first few items: reading stops once they parse, checked each time the head
+    doubles, so the checks cost at most twice what is read.
     """
     opened = open_source(path)
     try:
-        head = opened.stream.read(n)
-        if head.lstrip()[:1] in (b"{", b"["):
+        parts = [opened.stream.read(n)]
+        start = parts[0].lstrip()[:1]
+        if start in (b"{", b"["):
+            size, lines = len(parts[0]), parts[0].count(b"\n")
+            check_at = size if start == b"[" else MAX_FIRST_LINE
             # Detection skips a few broken lines, so it needs a few whole lines.
-            while head.count(b"\n") < _PROBE_LINES and len(head) < MAX_FIRST_LINE:
+            while lines < _PROBE_LINES and size < MAX_FIRST_LINE:
+                if size >= check_at:
+                    if _array_items(b"".join(parts)) >= _PROBE_LINES:
+                        break
+                    check_at = 2 * size
                 more = opened.stream.read(1 << 20)
                 if not more:
                     break
-                head += more
-        return head
+                parts.append(more)
+                size += len(more)
+                lines += more.count(b"\n")
+        return b"".join(parts)
     except DECOMPRESS_ERRORS as exc:
         raise decompress_error(path, opened.compression, exc) from None
     finally:
         opened.close()
+
+
+def _array_items(block: bytes) -> int:
+    """How many whole items (up to ``_PROBE_LINES``) the JSON array opening ``block`` has."""
+    found = 0
+    try:
+        for _ in ijson.items(io.BytesIO(block), "item", use_float=True):
+            found += 1
+            if found >= _PROBE_LINES:
+                break
+    except ijson.common.IncompleteJSONError:
+        pass
+    except ijson.common.JSONError:
+        return _PROBE_LINES  # not valid JSON: reading more cannot help detection
+    return found
 
 
 def check_encoding(path: Path, head: bytes, encoding: str) -> None:
