@@ -18,6 +18,7 @@ __all__ = [
     "normalize_handle",
     "normalize_hashtag",
     "normalize_url",
+    "parse_export_time",
     "parse_time",
     "url_domain",
 ]
@@ -185,6 +186,31 @@ def parse_time(value: object) -> datetime | None:
     except ValueError:
         raise ValueError(f"not a time: {value!r}") from None
     return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+#: What a spreadsheet makes of a time when a table of profiles passes through it.
+_SHEET_LAYOUTS = ("%d-%m-%Y %H:%M", "%m/%d/%Y %H:%M")
+
+
+def parse_export_time(value: str) -> datetime | None:
+    """``parse_time``, plus what exported tables made of times; None when nothing fits.
+
+    Java's epoch milliseconds with a trailing ``L`` ("1183552203000L", cresci-2017), and
+    a spreadsheet's "13-03-2017 22:21" (day first, with dashes) or "3/13/2017 23:48"
+    (month first, with slashes), read as UTC (the Kaggle bot set).
+    """
+    s = value.strip()
+    if s.endswith("L") and s[:-1].isdigit():
+        s = s[:-1]
+    for layout in _SHEET_LAYOUTS:
+        try:
+            return datetime.strptime(s, layout).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    try:
+        return parse_time(s)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _from_epoch(x: float) -> datetime:

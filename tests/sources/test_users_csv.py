@@ -92,6 +92,8 @@ def test_labels_are_kept_and_bad_rows_are_set_aside(tmp_path: Path) -> None:
         "11,alpha,10,20,30,Wed Oct 07 03:19:21 +0000 2009,FALSE,1\n"
         "12,beta,NULL,5,6,1183552203000L,,0\n"
         "13,gamma,1,2,3,yesterday,TRUE,0\n"
+        "14.0,delta,1,2,3,13-03-2017 22:21,1,0\n"
+        "8.41E+17,Epsilon,1,2,3,3/13/2017 23:48,0,1\n"
     )
     with Database(tmp_path / "s.duckdb") as db:
         f = ingest_paths([path], db).files[0]
@@ -99,10 +101,21 @@ def test_labels_are_kept_and_bad_rows_are_set_aside(tmp_path: Path) -> None:
             "SELECT account_id, followers, verified, json_extract_string(raw, '$.bot') "
             "FROM accounts ORDER BY account_id"
         )
+        times = dict(
+            db.query("SELECT account_id, strftime(created_at, '%Y-%m-%d %H:%M') FROM accounts")
+        )
         reasons = [r[0] for r in db.query("SELECT reason FROM rejects")]
     assert f.format == "twitter-users-csv"
     assert f.read == f.stored + f.duplicates + f.rejected and f.rejected == 1
-    assert rows == [("11", 10, False, "1"), ("12", None, False, "0")]
+    assert sorted(rows) == [
+        ("11", 10, False, "1"),
+        ("12", None, False, "0"),
+        ("14", 1, True, "0"),  # pandas wrote the id as 14.0
+        ("@epsilon", 1, False, "1"),  # a spreadsheet rounded the id: the handle names it
+    ]
+    assert times["12"] == "2007-07-04 12:30"  # Java milliseconds with an L
+    assert times["14"] == "2017-03-13 22:21"  # day first, with dashes
+    assert times["@epsilon"] == "2017-03-13 23:48"  # month first, with slashes
     assert len(reasons) == 1 and "yesterday" in reasons[0]
 
 

@@ -45,6 +45,7 @@ from limelight.sources._text_entities import (
     text_links,
     text_mentions,
 )
+from limelight.sources.io_archive import count
 from limelight.sources.twitter_v1 import user_account
 
 __all__ = ["TwiBot20Reader", "clean_profile"]
@@ -79,7 +80,7 @@ def _value(key: str, raw: Any) -> Any:
     if key in _FLAGS and text in ("True", "False"):
         return text == "True"
     if key in _COUNTS:
-        return int(text) if text.lstrip("-").isdigit() else None
+        return count(text)
     if key in _OBJECTS and text[:1] in ("{", "["):
         try:
             return ast.literal_eval(text)  # literals only: never runs code

@@ -31,15 +31,15 @@ Quirks handled, as these files were written:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import orjson
 
 from limelight.errors import RecordError
-from limelight.normalize import normalize_url, parse_time
+from limelight.normalize import normalize_url, parse_export_time
 from limelight.records import Account, Record
 from limelight.sources._base import CsvReader, register_reader
-from limelight.sources.io_archive import count
+from limelight.sources.io_archive import clean_id, count
 
 __all__ = ["UsersCsvReader"]
 
@@ -74,29 +74,17 @@ def _time(row: dict[str, str], key: str) -> datetime | None:
     value = _cell(row, key, bare=True)
     if value is None:
         return None
-    text = value
-    if text.endswith("L") and text[:-1].isdigit():
-        text = text[:-1]
-    try:
-        return parse_time(text)
-    except ValueError:
-        pass
-    # What a spreadsheet writes: "13-03-2017 22:21" (day first) and "3/13/2017 23:48".
-    for layout in ("%d-%m-%Y %H:%M", "%m/%d/%Y %H:%M"):
-        try:
-            return datetime.strptime(text, layout).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    raise RecordError(f"{key} {value!r} is not a time this reader knows")
+    found = parse_export_time(value)
+    if found is None:
+        raise RecordError(f"{key} {value!r} is not a time this reader knows")
+    return found
 
 
 def _account_id(row: dict[str, str], handle: str | None) -> str:
     for key in ("id_str", "id"):
-        value = _cell(row, key, bare=True)
+        value = clean_id(_cell(row, key, bare=True))  # "123.0" -> "123", "8.41E+17" -> None
         if value and value.isdigit():
             return value
-        if value and value.endswith(".0") and value[:-2].isdigit():  # pandas wrote "123.0"
-            return value[:-2]
     if handle:
         return "@" + handle.lower()
     raise RecordError("a profile row with neither a whole id nor a screen_name")

@@ -29,7 +29,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from limelight.errors import InputError
-from limelight.normalize import parse_time
+from limelight.normalize import parse_export_time
 from limelight.records import Account
 
 __all__ = [
@@ -140,16 +140,7 @@ def _flag(value: str | None) -> bool | None:
 def _time(value: str | None) -> datetime | None:
     if value is None or value in ("", "NULL"):
         return None
-    value = value.strip().rstrip("L")
-    for fmt in ("%d-%m-%Y %H:%M", "%m/%d/%Y %H:%M"):
-        try:
-            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
+    return parse_export_time(value)
 
 
 def load_cresci(folder: Path) -> LabelledAccounts:
