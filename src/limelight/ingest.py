@@ -209,16 +209,16 @@ def split_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
                 for q in p.rglob("*")
                 if q.is_file() and not any(part.startswith(".") for part in q.relative_to(p).parts)
             )
-            data = [q for q in found if not is_documentation(q)]
             if not found:
                 raise InputError(f"{p}: the directory holds no files to ingest")
-            if not data:
+            notes = [is_documentation(q) for q in found]
+            if all(notes):
                 raise InputError(
                     f"{p}: the directory holds only notes (readme, licence, ...), no data; "
                     "name a file directly to read it anyway"
                 )
-            out.extend(data)
-            left.extend(q for q in found if is_documentation(q))
+            for q, note in zip(found, notes, strict=True):
+                (left if note else out).append(q)
         elif p.exists():
             out.append(p)
         else:
