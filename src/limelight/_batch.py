@@ -19,7 +19,14 @@ import pyarrow.compute as pc
 from limelight.records import ACCOUNT_FIELDS, Account, Deletion, Post, Reject
 from limelight.store import records_to_table
 
-__all__ = ["Batch", "dedupe_posts", "merge_snapshots", "merge_snapshots_table"]
+__all__ = [
+    "Batch",
+    "dedupe_posts",
+    "group_codes",
+    "last_per_group",
+    "merge_snapshots",
+    "merge_snapshots_table",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -155,6 +162,33 @@ _fill_missing = _make_filler()
 _LISTS = ("urls", "hashtags", "mentions", "media")
 
 
+def group_codes(table: pa.Table, keys: list[str]) -> npt.NDArray[np.int64]:
+    """Each row's group under the ``keys`` columns, numbered 0, 1, ... as groups first appear.
+
+    Arrow's dictionary encoding hashes a column once and numbers its values in order of
+    first appearance (a null is a value of its own, as in a group-by); several columns'
+    numbers are combined and numbered the same way, and a column of one value (the one
+    platform of most batches) splits nothing and is skipped.
+    """
+    codes: npt.NDArray[np.int64] | None = None
+    for name in keys:
+        column = table.column(name)
+        encoded = pc.dictionary_encode(
+            column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column,
+            null_encoding="encode",
+        )
+        width = len(encoded.dictionary)
+        if codes is not None and width <= 1:
+            continue
+        numbers = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+        if codes is None:
+            codes = numbers
+        else:
+            combined = pc.dictionary_encode(pa.array(codes * np.int64(width) + numbers))
+            codes = np.asarray(combined.indices.to_numpy(), dtype=np.int64)
+    return np.zeros(table.num_rows, dtype=np.int64) if codes is None else codes
+
+
 def dedupe_posts(posts: pa.Table) -> tuple[pa.Table, int]:
     """The first row of each (platform, post_id), with the entity lists of the later rows
     added to it as ``Batch`` adds them; and the number of rows dropped."""
@@ -208,35 +242,56 @@ def _merge_lists(
 
 def merge_snapshots_table(accounts: pa.Table) -> pa.Table:
     """One row per account, merged as ``Batch`` merges snapshots: per field, the non-null
-    value of the newest snapshot (by seen_at, the later one on equal times)."""
+    value of the newest snapshot (by seen_at, the later one on equal times), the accounts
+    in order of first appearance."""
     n = accounts.num_rows
     if n < 2:
         return accounts
-    epoch = pa.scalar(0, pa.int64()).cast(pa.timestamp("us", tz="UTC"))
-    seen = pc.fill_null(accounts.column("seen_at"), epoch)
-    keyed = accounts.append_column("_seen", seen).append_column(
-        "_ord", pa.array(np.arange(n, dtype=np.int64))
-    )
-    keyed = keyed.take(
-        pc.sort_indices(keyed, sort_keys=[("_seen", "ascending"), ("_ord", "ascending")])
-    )
-    keys = ["platform", "account_id"]
-    filled = [
-        c for c in accounts.column_names if c not in keys and accounts.column(c).null_count != n
-    ]
-    merged = keyed.group_by(keys, use_threads=False).aggregate(
-        [(c, "last") for c in filled] + [("_ord", "min")]
-    )
-    if merged.num_rows == n:
-        return accounts
-    merged = merged.take(pc.sort_indices(merged, sort_keys=[("_ord_min", "ascending")]))
-    m = merged.num_rows
-    return pa.Table.from_arrays(
-        [
-            merged.column(f"{f.name}_last").cast(f.type)
-            if f.name in filled
-            else (merged.column(f.name) if f.name in keys else pa.nulls(m, f.type))
-            for f in accounts.schema
-        ],
-        schema=accounts.schema,
-    )
+    codes = group_codes(accounts, ["platform", "account_id"])
+    seen = accounts.column("seen_at")
+    if seen.null_count == n:
+        return last_per_group(accounts, codes, None)
+    micros = pc.fill_null(seen.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+    in_time = bool(np.all(micros[1:] >= micros[:-1]))
+    # Snapshots by time, ties in row order (a stable sort): the later row is the newer.
+    order = None if in_time else np.argsort(micros, kind="stable")
+    return last_per_group(accounts, codes, order)
+
+
+def last_per_group(
+    table: pa.Table, codes: npt.NDArray[np.int64], order: npt.NDArray[np.int64] | None
+) -> pa.Table:
+    """One row per group of ``codes`` (``group_codes``), in the groups' order: per column,
+    the last non-null value when the rows are taken in ``order`` (None: as they are).
+
+    Each column's last valid row per group is a maximum of ranks (``np.maximum.at``), and
+    the column is taken at those rows: no hash aggregate copies the strings of every
+    snapshot, and columns without nulls share one set of rows. A column that every
+    snapshot leaves null stays null.
+    """
+    n = table.num_rows
+    groups = int(codes.max()) + 1 if n else 0
+    if groups == n:
+        return table
+    rank = np.empty(n, dtype=np.int64)
+    if order is None:
+        rank[:] = np.arange(n)
+    else:
+        rank[order] = np.arange(n)
+    full = np.full(groups, -1, dtype=np.int64)
+    np.maximum.at(full, codes, rank)
+    by_rank = np.arange(n) if order is None else order
+    columns = []
+    for name in table.column_names:
+        column = table.column(name)
+        if column.null_count == n:
+            columns.append(pa.nulls(groups, column.type))
+            continue
+        at = full
+        if column.null_count:
+            valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+            at = np.full(groups, -1, dtype=np.int64)
+            np.maximum.at(at, codes[valid], rank[valid])
+        rows = by_rank[np.maximum(at, 0)]
+        columns.append(column.take(pa.array(rows, mask=at < 0)))
+    return pa.Table.from_arrays(columns, schema=table.schema)

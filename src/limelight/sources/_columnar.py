@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from limelight._batch import group_codes, last_per_group
 from limelight.errors import RecordError
 from limelight.records import Account, Post, Reject
 from limelight.sources._base import CsvReader
@@ -163,25 +164,7 @@ def merge_undated_snapshots(accounts: pa.Table) -> pa.Table:
     """
     if accounts.num_rows < 2 or accounts.column("seen_at").null_count != accounts.num_rows:
         return accounts
-    keys = ["platform", "account_id"]
-    # Columns no snapshot fills stay null: aggregating them would only cost time.
-    filled = [
-        c
-        for c in accounts.column_names
-        if c not in keys and accounts.column(c).null_count != accounts.num_rows
-    ]
-    merged = accounts.group_by(keys, use_threads=False).aggregate([(c, "last") for c in filled])
-    merged = merged.rename_columns([n.removesuffix("_last") for n in merged.column_names])
-    n = merged.num_rows
-    return pa.Table.from_arrays(
-        [
-            merged.column(f.name).cast(f.type)
-            if f.name in merged.column_names
-            else pa.nulls(n, f.type)
-            for f in accounts.schema
-        ],
-        schema=accounts.schema,
-    )
+    return last_per_group(accounts, group_codes(accounts, ["platform", "account_id"]), None)
 
 
 def _is_utf8(encoding: str) -> bool:
