@@ -292,6 +292,48 @@ def test_bulk_writes_vacuum_a_table_whose_dead_rows_outnumber_the_live(tmp_path:
         assert db.query("SELECT min(followers), max(followers) FROM accounts") == [(3, 70_002)]
 
 
+def test_a_long_ingest_vacuums_every_few_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every ``_VACUUM_BATCHES``-th batch of a bulk write ends in a checkpoint that merges
+    the batches' part-filled row groups (2 here: after the second batch of 130,000 posts
+    its two tails are one group); with the limit out of reach they stay apart."""
+    groups = {}
+    for every in (2, 1_000):
+        monkeypatch.setattr(database_module, "_VACUUM_BATCHES", every)
+        with Database(tmp_path / f"{every}.duckdb") as db:
+            with db.bulk_writes():
+                for k in range(2):
+                    db.write_tables(
+                        _posts_table(k * 130_000, 130_000),
+                        *(_empty(t) for t in ("accounts", "deletions", "rejects")),
+                    )
+                groups[every] = _row_groups(db, "posts")
+            assert db.count("posts") == 260_000
+    assert groups == {2: 3, 1_000: 4}, groups  # 2 x 122,880 + 14,240, or two tails
+
+
+def test_a_repeated_profile_keeps_its_row_and_the_line_it_came_from(tmp_path: Path) -> None:
+    """A file of posts repeats its accounts' profiles in every batch: a snapshot equal to
+    the stored profile changes nothing (no row is deleted and written again, the line
+    stays the first one), a changed one replaces it, line included."""
+
+    def account(handle: str, line: int) -> Account:
+        return Account("twitter", "u", handle=handle, source_file="/f.csv", source_line=line)
+
+    def stored() -> int:
+        row = db.query("SELECT estimated_size FROM duckdb_tables() WHERE table_name = 'accounts'")
+        return int(row[0][0])
+
+    with Database(tmp_path / "s.duckdb") as db:
+        db.write_batch([], [account("a", 1)], [], [])
+        again = db.write_batch([], [account("a", 5)], [], [])
+        assert again.accounts_upserted == 0 and stored() == 1
+        assert db.query("SELECT handle, source_line FROM accounts") == [("a", 1)]
+        db.write_batch([], [account("b", 9)], [], [])
+        assert db.query("SELECT handle, source_line FROM accounts") == [("b", 9)]
+
+
 def test_nested_bulk_writes_leave_the_checkpoint_to_the_outer_one(tmp_path: Path) -> None:
     path = tmp_path / "s.duckdb"
     with Database(path) as db:
