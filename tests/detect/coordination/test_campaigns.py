@@ -268,7 +268,7 @@ def test_clustering_beside_the_other_behaviours_changes_nothing(
     from limelight.detect.coordination import _campaigns
 
     # The group test likewise runs beside the combined layer's join up to
-    # _SEEDS_BESIDE_ROWS actions and after it above.
+    # _SEEDS_BESIDE_ROWS actions and beside its significance test above.
     path, beside = found
     assert "co-similar-text" in beside.edges
     assert beside.params["group_seeds"]["proposed"] > 0

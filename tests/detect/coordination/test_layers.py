@@ -23,7 +23,7 @@ from limelight.detect.coordination._layers import (
 )
 from limelight.detect.coordination._significance import edge_significance
 from limelight.detect.coordination._simulate import SimulationSettings, simulate
-from limelight.store import Database
+from limelight.store import Database, records_to_table
 
 
 def test_numbered_items_keep_the_items_order_and_give_them_back() -> None:
@@ -57,3 +57,27 @@ def test_the_combined_layer_equals_one_computed_on_the_items_themselves(tmp_path
     assert pc.all(pc.match_substring(examples, "\x1f")).as_py()  # the items, not numbers
     assert layers[COMBINED].edges.equals(direct)
     assert not pc.any(pc.match_substring(layers[COMBINED].actions.column("item"), "\x1f")).as_py()
+
+
+def test_the_combined_layer_is_announced_before_its_join_and_before_its_test() -> None:
+    """``on_combined`` hears of the combined actions before the join (False) and between
+    the join and the test (True): the group test can run beside either."""
+    data = simulate(SimulationSettings(n_accounts=300, viral_size=100), random_state=3)
+    posts = records_to_table(data.posts, "posts")
+    acts = {
+        b: (shared_actions_of(posts, b, window=w)[0], w)
+        for b, w in (("co-repost", 60.0), ("co-url", 120.0))
+    }
+    events: list[tuple[str, object]] = []
+
+    def join(actions: pa.Table, window: float, min_weight: int) -> pa.Table:
+        events.append(("join", actions.num_rows))
+        return co_action_edges(actions, window, min_weight)
+
+    def heard(joint: pa.Table, window: float, joined: bool) -> None:
+        events.append(("heard", joined))
+        assert window == 120.0 and joint.num_rows > 0
+
+    build_layers(acts, min_weight=2, alpha=0.01, combine=True, join=join, on_combined=heard)
+    assert [kind for kind, _ in events] == ["join", "join", "heard", "join", "heard"]
+    assert [value for kind, value in events if kind == "heard"] == [False, True]

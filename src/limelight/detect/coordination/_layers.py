@@ -138,20 +138,27 @@ def build_layers(
     alpha: float,
     combine: bool,
     join: EdgeJoin = co_action_edges,
-    on_combined: Callable[[pa.Table, float], None] | None = None,
+    on_combined: Callable[[pa.Table, float, bool], None] | None = None,
 ) -> dict[str, Layer]:
     """Edges and significance per behaviour, plus the combined layer (widest window).
 
     A behaviour whose actions are still being computed elsewhere (``find_campaigns``
     clusters co-similar-text's texts on a thread) is given as a function that waits for
     them: its layer is built after the others', and the layers keep the given order.
-    ``on_combined`` is called with the combined layer's actions and window before its
-    edges are joined and tested (``campaigns_from_actions`` starts the group test on
-    them there).
+    ``on_combined`` is called with the combined layer's actions and window twice: before
+    its edges are joined (``joined`` False) and between the join and the test (True);
+    ``campaigns_from_actions`` starts the group test at one of the two.
     """
 
-    def layer(acts: pa.Table, window: float, evidence: bool = True) -> Layer:
+    def layer(
+        acts: pa.Table,
+        window: float,
+        evidence: bool = True,
+        joined: Callable[[], None] | None = None,
+    ) -> Layer:
         edges = join(acts, window, min_weight)
+        if joined is not None:
+            joined()
         return Layer(acts, edge_significance(edges, acts, window, alpha=alpha), window, evidence)
 
     built = {
@@ -168,9 +175,11 @@ def build_layers(
         joint, names = numbered_items(
             combined_actions({name: one.actions for name, one in layers.items()})
         )
+        after = None
         if on_combined is not None:
-            on_combined(joint, widest)
-        combined = layer(joint, widest, evidence=False)
+            on_combined(joint, widest, False)
+            after = lambda: on_combined(joint, widest, True)  # noqa: E731
+        combined = layer(joint, widest, evidence=False, joined=after)
         edges = combined.edges
         items = _named(edges.column("items"), names)
         layers[COMBINED] = replace(
