@@ -23,7 +23,6 @@ __all__ = [
     "Batch",
     "dedupe_posts",
     "group_codes",
-    "last_per_group",
     "merge_snapshots",
     "merge_snapshots_table",
 ]
@@ -248,17 +247,15 @@ def merge_snapshots_table(accounts: pa.Table) -> pa.Table:
     if n < 2:
         return accounts
     codes = group_codes(accounts, ["platform", "account_id"])
-    seen = accounts.column("seen_at")
-    if seen.null_count == n:
-        return last_per_group(accounts, codes, None)
-    micros = pc.fill_null(seen.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
-    in_time = bool(np.all(micros[1:] >= micros[:-1]))
+    seen = accounts.column("seen_at").cast(pa.int64())
+    micros = pc.fill_null(seen, 0).to_numpy(zero_copy_only=False)
+    in_time = bool(np.all(micros[1:] >= micros[:-1]))  # also when no snapshot has a time
     # Snapshots by time, ties in row order (a stable sort): the later row is the newer.
     order = None if in_time else np.argsort(micros, kind="stable")
-    return last_per_group(accounts, codes, order)
+    return _last_per_group(accounts, codes, order)
 
 
-def last_per_group(
+def _last_per_group(
     table: pa.Table, codes: npt.NDArray[np.int64], order: npt.NDArray[np.int64] | None
 ) -> pa.Table:
     """One row per group of ``codes`` (``group_codes``), in the groups' order: per column,
@@ -273,14 +270,11 @@ def last_per_group(
     groups = int(codes.max()) + 1 if n else 0
     if groups == n:
         return table
+    by_rank = np.arange(n) if order is None else order  # the row at each rank
     rank = np.empty(n, dtype=np.int64)
-    if order is None:
-        rank[:] = np.arange(n)
-    else:
-        rank[order] = np.arange(n)
+    rank[by_rank] = np.arange(n)
     full = np.full(groups, -1, dtype=np.int64)
     np.maximum.at(full, codes, rank)
-    by_rank = np.arange(n) if order is None else order
     columns = []
     for name in table.column_names:
         column = table.column(name)

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from limelight._batch import group_codes, last_per_group
+from limelight._batch import merge_snapshots_table
 from limelight.errors import RecordError
 from limelight.records import Account, Post, Reject
 from limelight.sources._base import CsvReader
@@ -164,7 +164,7 @@ def merge_undated_snapshots(accounts: pa.Table) -> pa.Table:
     """
     if accounts.num_rows < 2 or accounts.column("seen_at").null_count != accounts.num_rows:
         return accounts
-    return last_per_group(accounts, group_codes(accounts, ["platform", "account_id"]), None)
+    return merge_snapshots_table(accounts)
 
 
 def _is_utf8(encoding: str) -> bool:

@@ -208,6 +208,7 @@ class Database:
             self._checkpoint()
         finally:
             self._conn.execute("SET max_vacuum_tasks = 0")
+        self._since_vacuum = 0
         return True
 
     def _fragmented(self) -> bool:
@@ -333,8 +334,7 @@ class Database:
         if self._bulk:
             with self._lock:
                 self._since_vacuum += 1
-                if self._tidied(fragments=False, batches=True):
-                    self._since_vacuum = 0
+                self._tidied(fragments=False, batches=True)
         return result
 
     @contextmanager

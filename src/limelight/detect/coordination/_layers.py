@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -178,7 +179,7 @@ def build_layers(
         after = None
         if on_combined is not None:
             on_combined(joint, widest, False)
-            after = lambda: on_combined(joint, widest, True)  # noqa: E731
+            after = partial(on_combined, joint, widest, True)
         combined = layer(joint, widest, evidence=False, joined=after)
         edges = combined.edges
         items = _named(edges.column("items"), names)
