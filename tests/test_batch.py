@@ -68,6 +68,37 @@ def test_merged_snapshots_take_each_fields_newest_value(accounts: list[Account])
     assert merged.schema == records_to_table([], "accounts").schema
 
 
+@settings(max_examples=200, deadline=None)
+@given(_accounts())
+def test_a_batch_of_records_merges_snapshots_as_the_table_merge_does(
+    accounts: list[Account],
+) -> None:
+    # The row readers' path: snapshots arrive one by one, out of time order too (a newer
+    # profile without a field between an older one and a middle one that has it).
+    batch = Batch()
+    for account in accounts:
+        batch.add(account)
+    assert batch.read == 0
+    assert batch.account_snapshots == len(accounts)
+    assert batch.tables()[1].to_pylist() == _newest_values(accounts)
+
+
+def test_a_field_missing_from_the_newest_snapshot_comes_from_the_next_newest() -> None:
+    def seen(hours: int, followers: int | None) -> Account:
+        return Account(
+            platform="twitter",
+            account_id="1",
+            followers=followers,
+            seen_at=_T0 + timedelta(hours=hours),
+        )
+
+    batch = Batch()
+    for snapshot in (seen(1, 10), seen(3, None), seen(2, 20)):
+        batch.add(snapshot)
+    (merged,) = batch.merged_accounts()
+    assert (merged.followers, merged.seen_at) == (20, _T0 + timedelta(hours=3))
+
+
 @settings(max_examples=100, deadline=None)
 @given(_accounts(dated=False))
 def test_undated_snapshots_merge_as_the_store_does(accounts: list[Account]) -> None:

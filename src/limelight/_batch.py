@@ -23,8 +23,8 @@ __all__ = [
     "Batch",
     "dedupe_posts",
     "group_codes",
-    "merge_snapshots",
     "merge_snapshots_table",
+    "merged_in_time_order",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -35,13 +35,18 @@ class Batch:
 
     A post or deletion whose key the batch already holds counts as a duplicate (its URLs,
     hashtags, mentions and media are added to the one kept); an account seen twice is
-    merged the way the store merges snapshots.
+    merged the way the store merges snapshots: per field, the newest snapshot's value.
+    Snapshots can arrive out of time order (a reply's author read before the older
+    profile in the post it quotes), and a merged profile no longer knows when each of its
+    fields was seen, so the snapshots of an account seen more than once are kept and
+    merged in time order when the batch becomes tables.
     """
 
     __slots__ = (
         "account_snapshots",
         "accounts",
         "deletions",
+        "more_snapshots",
         "n",
         "post_dups",
         "post_keys",
@@ -54,6 +59,7 @@ class Batch:
         self.post_keys: dict[tuple[str, str], Post] = {}
         self.post_dups = 0
         self.accounts: dict[tuple[str, str], Account] = {}
+        self.more_snapshots: dict[tuple[str, str], list[Account]] = {}
         self.deletions: dict[tuple[str, str], Deletion] = {}
         self.rejects: list[Reject] = []
         self.account_snapshots = 0
@@ -73,8 +79,13 @@ class Batch:
         elif isinstance(rec, Account):
             akey = (rec.platform, rec.account_id)
             self.account_snapshots += 1
-            old = self.accounts.get(akey)
-            self.accounts[akey] = rec if old is None else merge_snapshots(old, rec)
+            first = self.accounts.setdefault(akey, rec)
+            if first is not rec:
+                more = self.more_snapshots.get(akey)
+                if more is None:
+                    self.more_snapshots[akey] = [first, rec]
+                else:
+                    more.append(rec)
         elif isinstance(rec, Deletion):
             dkey = (rec.platform, rec.post_id)
             if dkey in self.deletions:
@@ -97,12 +108,19 @@ class Batch:
         """Records that count as read: posts (duplicates included), deletions, rejects."""
         return self.n - self.account_snapshots
 
+    def merged_accounts(self) -> list[Account]:
+        """One merged snapshot per account, in order of first appearance."""
+        for akey, snapshots in self.more_snapshots.items():
+            self.accounts[akey] = merged_in_time_order(snapshots)
+        self.more_snapshots = {}
+        return list(self.accounts.values())
+
     def tables(self) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
         """The batch as Arrow tables in the store's schemas: posts, accounts, deletions,
         rejects."""
         return (
             records_to_table(self.posts, "posts"),
-            records_to_table(list(self.accounts.values()), "accounts"),
+            records_to_table(self.merged_accounts(), "accounts"),
             records_to_table(list(self.deletions.values()), "deletions"),
             records_to_table(self.rejects, "rejects"),
         )
@@ -111,6 +129,7 @@ class Batch:
         """Empty the batch after it was written."""
         self.posts, self.post_keys, self.post_dups = [], {}, 0
         self.accounts, self.deletions, self.rejects = {}, {}, []
+        self.more_snapshots = {}
         self.account_snapshots = self.n = 0
 
 
@@ -128,16 +147,16 @@ def _merge_entities(kept: Post, dup: Post) -> None:
                     have.append(item)
 
 
-def merge_snapshots(a: Account, b: Account) -> Account:
-    """Merge two snapshots of one account: per field, the newer one's non-null value wins.
-
-    On equal times the later snapshot (``b``) is the newer, as in the store.
-    """
-    if (b.seen_at or _EPOCH) >= (a.seen_at or _EPOCH):
-        _fill_missing(b, a)
-        return b
-    _fill_missing(a, b)
-    return a
+def merged_in_time_order(snapshots: list[Account]) -> Account:
+    """One account's snapshots (in the order read) merged: per field, the value of the
+    newest snapshot that has one; on equal times the later read is the newer. The
+    snapshots are merged into one another, so the list is spent."""
+    ordered = sorted(snapshots, key=lambda a: a.seen_at or _EPOCH)  # stable: ties as read
+    merged = ordered[0]
+    for newer in ordered[1:]:
+        _fill_missing(newer, merged)
+        merged = newer
+    return merged
 
 
 def _make_filler() -> Callable[[Account, Account], None]:

@@ -536,7 +536,7 @@ def _flush(
     # leaves the file marked unfinished, so a rerun reads it again and dedupes; the row can
     # never claim data the store lacks.
     result = db.write_batch(
-        batch.posts, list(batch.accounts.values()), list(batch.deletions.values()), batch.rejects
+        batch.posts, batch.merged_accounts(), list(batch.deletions.values()), batch.rejects
     )
     fs.read += len(batch.posts) + len(batch.deletions) + len(batch.rejects) + batch.post_dups
     fs.rejected += len(batch.rejects)
