@@ -107,3 +107,35 @@ def test_demo_ingests_the_bundled_sample(tmp_path: Path) -> None:
     assert "most reposted posts" in proc.stdout
     stats = json.loads(_run("stats", "--db", str(db), "--json").stdout)
     assert stats["posts"] > 1000 and stats["kinds"].get("repost", 0) == stats["posts"]
+
+
+def test_each_command_names_the_modules_that_register_it() -> None:
+    # main() builds only the modules of the command it runs; a command missing from the
+    # table would still run (the whole app is built), but a wrong entry would lose one.
+    import typer.main
+
+    from limelight.cli import COMMAND_MODULES, MODULES, build_app
+
+    def names(built: typer.Typer) -> dict[str, set[str]]:
+        group = typer.main.get_group(built)
+        return {
+            name: set(getattr(command, "commands", {})) for name, command in group.commands.items()
+        }
+
+    whole = names(build_app())
+    assert set(whole) == set(COMMAND_MODULES)
+    for command, modules in COMMAND_MODULES.items():
+        assert set(modules) <= set(MODULES)
+        assert names(build_app(modules))[command] == whole[command], command
+
+
+def test_a_command_runs_without_loading_the_other_commands_modules(tmp_path: Path) -> None:
+    code = (
+        "import sys; from limelight.cli import main; sys.argv = ['limelight', 'formats']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('limelight.cli.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = out.stdout.strip().splitlines()[-1]
+    assert "limelight.cli._ingest" in loaded
+    assert "limelight.cli._accounts" not in loaded and "limelight.cli._content" not in loaded
