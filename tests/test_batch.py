@@ -7,11 +7,18 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from limelight._batch import Batch, dedupe_posts, group_codes, merge_snapshots_table
+from limelight._batch import (
+    Batch,
+    dedupe_posts,
+    group_codes,
+    has_repeats,
+    merge_snapshots_table,
+)
 from limelight.records import Account, Post
 from limelight.sources._columnar import merge_undated_snapshots
 from limelight.store import records_to_table
@@ -144,3 +151,10 @@ def test_many_platforms_and_ids_number_groups_in_order() -> None:
     )
 
     assert group_codes(table, ["platform", "account_id"]).tolist() == [0, 1, 0, 2, 3, 4]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 5)))
+def test_repeats_are_found_among_hashes(values: list[int]) -> None:
+    hashes = np.array(values, dtype=np.uint64)
+    assert has_repeats(hashes) == (len(set(values)) < len(values))

@@ -22,10 +22,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 import pyarrow as pa
 
-from limelight._batch import Batch, dedupe_posts, merge_snapshots_table
+from limelight._batch import Batch, dedupe_posts, has_repeats, merge_snapshots_table
 from limelight._parallel import COLUMNAR_JSON, ChunkResult, parse_in_parallel
 from limelight.errors import InputError, LimelightError
 from limelight.sources import FileRead, ReaderOptions, get_reader, read_records, resolve_format
@@ -505,9 +507,21 @@ def _flush_chunks(db: Database, waiting: list[ChunkResult], fs: FileSummary) -> 
     # Keys repeated across the chunks of a batch (a tweet referenced on many pages) are
     # merged here as Batch merges them, so the store's transaction gets one row per key
     # and takes its fast path (a plain anti-join insert, no window over the batch).
-    posts, repeats = dedupe_posts(tables[0])
+    # The keys' hashes, which the store needs anyway, say whether any key repeats: most
+    # batches repeat none and skip the hash aggregate of ``dedupe_posts``.
+    posts, repeats = tables[0], 0
+    hashes = db.post_key_hashes(posts)
+    given: npt.NDArray[np.uint64] | None = hashes
+    if has_repeats(hashes):
+        posts, repeats = dedupe_posts(posts)
+        given = None  # they were the rows' before the repeats went
     result = db.write_tables(
-        posts, merge_snapshots_table(tables[1]), tables[2], tables[3], unique=True
+        posts,
+        merge_snapshots_table(tables[1]),
+        tables[2],
+        tables[3],
+        unique=True,
+        post_hashes=given,
     )
     fs.read += sum(r.read for r in waiting)
     fs.rejected += tables[3].num_rows

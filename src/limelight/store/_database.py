@@ -287,6 +287,7 @@ class Database:
         rejects: pa.Table,
         *,
         unique: bool = False,
+        post_hashes: npt.NDArray[np.uint64] | None = None,
     ) -> BatchResult:
         """Write one batch given as Arrow tables (the store's schemas) in one transaction.
 
@@ -294,14 +295,16 @@ class Database:
         gain the others'), and account snapshots merge as across batches. ``unique=True``
         is the caller's word that ``posts`` and ``accounts`` hold one row per key (as
         ``dedupe_posts`` and ``merge_snapshots_table`` leave them), which spares hashing
-        every key again to find out.
+        every key again to find out. ``post_hashes`` are the posts' ``post_key_hashes``
+        when the caller made them already (to find repeats).
         """
         result = BatchResult()
         unique_posts = posts.num_rows > 0 and (unique or _unique_keys(posts, TABLE_KEYS["posts"]))
         hashes = None
         with self._transaction():
             if unique_posts and self._bulk:
-                hashes = self._post_key_hashes(posts)
+                self._load_post_keys()
+                hashes = self.post_key_hashes(posts) if post_hashes is None else post_hashes
             if unique_posts:
                 # One row per key: find the rows whose key is stored (only those whose
                 # hash is known, during an ingest), insert the others as they come, and
@@ -364,18 +367,22 @@ class Database:
         with suppress(duckdb.Error):
             self._conn.unregister(name)
 
-    def _post_key_hashes(self, posts: pa.Table) -> npt.NDArray[np.uint64]:
-        """DuckDB's hash of each row's (platform, post_id); loads the stored keys' hashes
-        at the first batch of a ``bulk_writes``. Runs inside the batch's transaction."""
+    def _load_post_keys(self) -> None:
+        """Load the stored keys' hashes, at the first batch of a ``bulk_writes``. Runs
+        inside the batch's transaction."""
         if self._post_keys is None:
             stored = self._conn.execute("SELECT hash(platform, post_id) AS h FROM posts")
             self._post_keys = KeyHashes(np.asarray(stored.fetchnumpy()["h"], dtype=np.uint64))
-        self._conn.register("_keys", posts.select(["platform", "post_id"]))
-        try:
-            got = self._conn.execute("SELECT hash(platform, post_id) AS h FROM _keys")
+
+    def post_key_hashes(self, posts: pa.Table) -> npt.NDArray[np.uint64]:
+        """DuckDB's 64-bit hash of each row's (platform, post_id), the hash the store's
+        key hashes hold (``_keyhashes.py``). Equal keys hash alike, so rows whose hashes
+        are all different have different keys. On a cursor of its own: it reads nothing
+        stored, and may run between transactions while a result is still open."""
+        with self._conn.cursor() as cur:
+            cur.register("_keys", posts.select(["platform", "post_id"]))
+            got = cur.execute("SELECT hash(platform, post_id) AS h FROM _keys")
             return np.asarray(got.fetchnumpy()["h"], dtype=np.uint64)
-        finally:
-            self._unregister("_keys")
 
     def _stored_rows(
         self, posts: pa.Table, hashes: npt.NDArray[np.uint64] | None
