@@ -23,7 +23,6 @@ __all__ = [
     "Batch",
     "dedupe_posts",
     "group_codes",
-    "has_repeats",
     "merge_snapshots_table",
     "merged_in_time_order",
 ]
@@ -208,65 +207,137 @@ def group_codes(table: pa.Table, keys: list[str]) -> npt.NDArray[np.int64]:
     return np.zeros(table.num_rows, dtype=np.int64) if codes is None else codes
 
 
-def has_repeats(hashes: npt.NDArray[np.uint64]) -> bool:
-    """Whether any value occurs twice: on the hashes of a batch's keys, False proves that
-    no key repeats (a sort of 250,000 hashes takes milliseconds, an aggregate of the keys
-    a tenth of a second)."""
-    if hashes.size < 2:
-        return False
-    ordered = np.sort(hashes)
-    return bool(np.any(ordered[1:] == ordered[:-1]))
-
-
-def dedupe_posts(posts: pa.Table) -> tuple[pa.Table, int]:
+def dedupe_posts(
+    posts: pa.Table, hashes: npt.NDArray[np.uint64] | None = None
+) -> tuple[pa.Table, int]:
     """The first row of each (platform, post_id), with the entity lists of the later rows
-    added to it as ``Batch`` adds them; and the number of rows dropped."""
+    added to it as ``Batch`` adds them; and the number of rows dropped.
+
+    ``hashes`` (the store's ``post_key_hashes`` of the rows), when given, number the keys
+    with one integer sort instead of hashing the key strings again; the keys are then
+    compared within each hash, and a collision falls back to the strings.
+    """
     n = posts.num_rows
     if n < 2:
         return posts, 0
-    ordered = posts.append_column("_ord", pa.array(np.arange(n, dtype=np.int64)))
-    firsts = ordered.group_by(["platform", "post_id"], use_threads=False).aggregate(
-        [("_ord", "min")]
-    )
-    if firsts.num_rows == n:
+    grouped = None if hashes is None else _hash_groups(posts, hashes)
+    codes, first = grouped if grouped is not None else _key_groups(posts)
+    if first.size == n:
         return posts, 0
-    first = np.sort(np.asarray(firsts.column("_ord_min").to_numpy(), dtype=np.int64))
     is_first = np.zeros(n, dtype=bool)
     is_first[first] = True
-    dup_rows = np.flatnonzero(~is_first)
+    # A mask keeps the first rows in row order, at a fraction of the cost of a take: kept
+    # rows come in long runs, which a filter copies whole.
+    kept = posts.filter(pa.array(is_first))
+    dups = np.flatnonzero(~is_first)
     has_lists = np.zeros(n, dtype=bool)
     for name in _LISTS:
         lengths = pc.fill_null(pc.list_value_length(posts.column(name)), 0)
         has_lists |= np.asarray(lengths.to_numpy(), dtype=np.int64) > 0
-    # A mask keeps the same rows in the same order as taking ``first``, at a fraction of
-    # the cost: kept rows come in long runs, which a filter copies whole.
-    kept = posts.filter(pa.array(is_first))
-    extra = dup_rows[has_lists[dup_rows]]
-    if len(extra):
-        kept = _merge_lists(posts, kept, first, extra)
-    return kept, len(dup_rows)
+    extra = dups[has_lists[dups]]
+    if extra.size:
+        # Each group's kept row is its first row's place among the first rows.
+        place = np.cumsum(is_first) - 1
+        kept = _merge_lists(posts, kept, extra, place[first[codes[extra]]])
+    return kept, int(dups.size)
+
+
+def _key_groups(posts: pa.Table) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each row's key group (numbered as keys first appear) and each group's first row."""
+    codes = group_codes(posts, ["platform", "post_id"])
+    starts = np.ones(codes.size, dtype=bool)
+    starts[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]  # a new number appears
+    return codes, np.flatnonzero(starts)
+
+
+def _hash_groups(
+    posts: pa.Table, hashes: npt.NDArray[np.uint64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """Each row's key group and each group's first row (groups in any order), from the
+    keys' hashes; None if two different keys share a hash."""
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    starts = np.ones(ordered.size, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    if starts.all():
+        return np.arange(ordered.size, dtype=np.int64), np.arange(ordered.size, dtype=np.int64)
+    run = np.cumsum(starts) - 1
+    heads = order[starts]  # stable: the first row of each hash
+    repeated = np.flatnonzero(~starts)
+    rows, firsts = pa.array(order[repeated]), pa.array(heads[run[repeated]])
+    for name in ("platform", "post_id"):
+        column = posts.column(name)
+        if not pc.all(pc.equal(column.take(rows), column.take(firsts))).as_py():
+            return None
+    codes = np.empty(ordered.size, dtype=np.int64)
+    codes[order] = run
+    return codes, heads
 
 
 def _merge_lists(
-    posts: pa.Table, kept: pa.Table, first: npt.NDArray[np.int64], extra: npt.NDArray[np.int64]
+    posts: pa.Table,
+    kept: pa.Table,
+    extra: npt.NDArray[np.int64],
+    target: npt.NDArray[np.int64],
 ) -> pa.Table:
-    keys = list(
-        zip(posts.column("platform").to_pylist(), posts.column("post_id").to_pylist(), strict=True)
-    )
-    position = {keys[int(i)]: j for j, i in enumerate(first)}
-    columns = {name: kept.column(name).to_pylist() for name in _LISTS}
-    source = {name: posts.column(name).to_pylist() for name in _LISTS}
-    for i in extra.tolist():
-        j = position[keys[i]]
-        for name in _LISTS:
-            have = columns[name][j]
-            for item in source[name][i]:
-                if item not in have:
-                    have.append(item)
+    """Add to each kept row ``target[i]`` the list items of the repeated row ``extra[i]``
+    that it lacks, in row order, as ``Batch`` adds them (items a kept list repeats stay)."""
+    owners = _distinct(target)
     for name in _LISTS:
-        idx = kept.schema.get_field_index(name)
-        kept = kept.set_column(idx, name, pa.array(columns[name], kept.schema.field(name).type))
+        column = kept.column(name).combine_chunks()
+        have = column.take(pa.array(owners))
+        more = posts.column(name).take(pa.array(extra)).combine_chunks()
+        have_items, more_items = pc.list_flatten(have), pc.list_flatten(more)
+        if not len(more_items):
+            continue  # the repeated rows bring no item of this kind
+        n_have = len(have_items)
+        owner = np.concatenate(
+            [
+                owners[pc.list_parent_indices(have).to_numpy()],
+                target[pc.list_parent_indices(more).to_numpy()],
+            ]
+        )
+        items = pa.concat_arrays([have_items, more_items])
+        encoded = pc.dictionary_encode(items, null_encoding="encode")
+        key = owner * len(encoded.dictionary) + encoded.indices.to_numpy()
+        # A repeated row's item is added if its owner lacks it and no earlier row added it.
+        added = np.zeros(key.size - n_have, dtype=bool)
+        added[_first_of_each(key[n_have:])] = True
+        added &= ~np.isin(key[n_have:], key[:n_have])
+        take = np.concatenate([np.arange(n_have), n_have + np.flatnonzero(added)])
+        by_owner = take[np.argsort(owner[take], kind="stable")]  # kept items, then added
+        counts = np.bincount(np.searchsorted(owners, owner[take]), minlength=owners.size)
+        offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+        merged = pa.ListArray.from_arrays(
+            offsets,
+            items.take(pa.array(by_owner)),
+            mask=pc.and_(have.is_null(), pa.array(counts == 0)),
+        )
+        # The merged lists replace their owners' lists: appended, then taken into place.
+        index = np.arange(kept.num_rows)
+        index[owners] = kept.num_rows + np.arange(owners.size)
+        joined = pa.concat_arrays([column, merged.cast(column.type)])
+        kept = kept.set_column(
+            kept.schema.get_field_index(name), name, joined.take(pa.array(index))
+        )
     return kept
+
+
+def _distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The distinct values, ascending."""
+    ordered = np.sort(values)
+    keep = np.ones(ordered.size, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+def _first_of_each(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The position of each distinct value's first occurrence."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.ones(ordered.size, dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    return order[starts]
 
 
 def merge_snapshots_table(accounts: pa.Table) -> pa.Table:

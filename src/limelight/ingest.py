@@ -22,12 +22,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import orjson
 import pyarrow as pa
 
-from limelight._batch import Batch, dedupe_posts, has_repeats, merge_snapshots_table
+from limelight._batch import Batch, dedupe_posts, merge_snapshots_table
 from limelight._parallel import COLUMNAR_JSON, ChunkResult, parse_in_parallel
 from limelight.errors import InputError, LimelightError
 from limelight.sources import FileRead, ReaderOptions, get_reader, read_records, resolve_format
@@ -507,14 +505,10 @@ def _flush_chunks(db: Database, waiting: list[ChunkResult], fs: FileSummary) -> 
     # Keys repeated across the chunks of a batch (a tweet referenced on many pages) are
     # merged here as Batch merges them, so the store's transaction gets one row per key
     # and takes its fast path (a plain anti-join insert, no window over the batch).
-    # The keys' hashes, which the store needs anyway, say whether any key repeats: most
-    # batches repeat none and skip the hash aggregate of ``dedupe_posts``.
-    posts, repeats = tables[0], 0
-    hashes = db.post_key_hashes(posts)
-    given: npt.NDArray[np.uint64] | None = hashes
-    if has_repeats(hashes):
-        posts, repeats = dedupe_posts(posts)
-        given = None  # they were the rows' before the repeats went
+    # The keys' hashes, which the store needs anyway, number the keys for the merge.
+    hashes = db.post_key_hashes(tables[0])
+    posts, repeats = dedupe_posts(tables[0], hashes)
+    given = hashes if not repeats else None  # they were the rows' before the repeats went
     result = db.write_tables(
         posts,
         merge_snapshots_table(tables[1]),
