@@ -512,12 +512,14 @@ class Database:
 
         Done as delete-and-insert of only the accounts whose merged row differs from the
         stored one, which is far cheaper in DuckDB than ON CONFLICT updates, and makes
-        re-ingesting the same snapshots a no-op. Where the account was read
-        (``source_file``, ``source_line``) is not a difference on its own: a snapshot that
-        repeats the stored profile leaves the row, and the line it names, as they are. A
-        file of posts repeats its active accounts' profiles in every batch; rewriting each
-        one only to move its line filled the table with deleted rows and cost the vacuum
-        that clears them (at 10M generated posts, 40 batches of some 100,000 accounts).
+        re-ingesting the same snapshots a no-op. One join with the stored accounts gives
+        both the merge and the comparison (the stored values ride along as ``_was_*``).
+        Where the account was read (``source_file``, ``source_line``) is not a difference
+        on its own: a snapshot that repeats the stored profile leaves the row, and the line
+        it names, as they are. A file of posts repeats its active accounts' profiles in
+        every batch; rewriting each one only to move its line filled the table with deleted
+        rows and cost the vacuum that clears them (at 10M generated posts, 40 batches of
+        some 100,000 accounts).
         """
         names = batch.schema.names
         key = ("platform", "account_id")
@@ -559,14 +561,14 @@ class Database:
             self._conn.execute(
                 f"""
                 CREATE OR REPLACE TEMP TABLE _merged AS
-                SELECT m.* FROM (
-                    SELECT {merged}, a.account_id IS NOT NULL AS _existed
+                SELECT {", ".join(f"m.{c}" for c in names)}, m._existed FROM (
+                    SELECT {merged}, a.account_id IS NOT NULL AS _existed,
+                           {", ".join(f"a.{c} AS _was_{c}" for c in compared)}
                     FROM {source} b LEFT JOIN accounts a USING (platform, account_id)
                 ) m
-                LEFT JOIN accounts a USING (platform, account_id)
-                WHERE a.account_id IS NULL
+                WHERE NOT m._existed
                    OR ({", ".join(f"m.{c}" for c in compared)}) IS DISTINCT FROM
-                      ({", ".join(f"a.{c}" for c in compared)})
+                      ({", ".join(f"m._was_{c}" for c in compared)})
                 """
             )
             self._conn.execute(
