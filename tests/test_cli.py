@@ -129,7 +129,7 @@ def test_each_command_names_the_modules_that_register_it() -> None:
         assert names(build_app(modules))[command] == whole[command], command
 
 
-def test_a_command_runs_without_loading_the_other_commands_modules(tmp_path: Path) -> None:
+def test_a_command_runs_without_loading_the_other_commands_modules() -> None:
     code = (
         "import sys; from limelight.cli import main; sys.argv = ['limelight', 'formats']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"

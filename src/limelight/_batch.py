@@ -255,10 +255,7 @@ def _hash_groups(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
     """Each row's key group and each group's first row (groups in any order), from the
     keys' hashes; None if two different keys share a hash."""
-    order = np.argsort(hashes, kind="stable")
-    ordered = hashes[order]
-    starts = np.ones(ordered.size, dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    order, ordered, starts = _runs(hashes)
     if starts.all():
         return np.arange(ordered.size, dtype=np.int64), np.arange(ordered.size, dtype=np.int64)
     run = np.cumsum(starts) - 1
@@ -323,20 +320,27 @@ def _merge_lists(
     return kept
 
 
-def _distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """The distinct values, ascending."""
-    ordered = np.sort(values)
-    keep = np.ones(ordered.size, dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
-
-
-def _first_of_each(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """The position of each distinct value's first occurrence."""
+def _runs(
+    values: npt.NDArray[Any],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """The positions of ``values`` in value order (ties in position order), the values so
+    ordered, and where each run of equal values starts among them."""
     order = np.argsort(values, kind="stable")
     ordered = values[order]
     starts = np.ones(ordered.size, dtype=bool)
     np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    return order, ordered, starts
+
+
+def _distinct(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The distinct values, ascending."""
+    _, ordered, starts = _runs(values)
+    return ordered[starts]
+
+
+def _first_of_each(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The position of each distinct value's first occurrence."""
+    order, _, starts = _runs(values)
     return order[starts]
 
 
